@@ -1,0 +1,61 @@
+"""curriculum: feed training data to a model from simple to complex.
+
+Score texts by difficulty, pick a pacing, and drop :class:`CurriculumSampler` into a PyTorch
+``DataLoader`` in place of ``shuffle=True``::
+
+    scores = ReadabilityScorer().score(texts)
+    sampler = CurriculumSampler(scores, pacing="root", seed=0)
+    loader = DataLoader(dataset, batch_size=64, sampler=sampler)
+"""
+
+from curriculum.cache import CacheError, ScoreCache, StaleCacheError, load_scores, save_scores
+from curriculum.datasets import dataset_texts, load_demo_corpus, read_corpus, score_texts
+from curriculum.ordering import curriculum_order, difficulty_rank, open_windows, rank_share
+from curriculum.pacing import PACINGS, Pacing, get_pacing
+from curriculum.sampler import CurriculumSampler
+from curriculum.schedule import ScheduleProfile, schedule_profile
+from curriculum.scorers import (
+    SCORERS,
+    CombinedScorer,
+    CompressionScorer,
+    LengthScorer,
+    ReadabilityScorer,
+    Scorer,
+    combine,
+    get_scorer,
+    percentile_rank,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "PACINGS",
+    "SCORERS",
+    "CacheError",
+    "CombinedScorer",
+    "CompressionScorer",
+    "CurriculumSampler",
+    "LengthScorer",
+    "Pacing",
+    "ReadabilityScorer",
+    "ScheduleProfile",
+    "ScoreCache",
+    "Scorer",
+    "StaleCacheError",
+    "__version__",
+    "combine",
+    "curriculum_order",
+    "dataset_texts",
+    "difficulty_rank",
+    "get_pacing",
+    "get_scorer",
+    "load_demo_corpus",
+    "load_scores",
+    "open_windows",
+    "percentile_rank",
+    "rank_share",
+    "read_corpus",
+    "save_scores",
+    "schedule_profile",
+    "score_texts",
+]

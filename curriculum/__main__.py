@@ -1,0 +1,4 @@
+import sys
+from curriculum.cli import main
+
+sys.exit(main())

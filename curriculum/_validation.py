@@ -1,0 +1,127 @@
+"""Input checks shared by scorers, the sampler and the CLI. Messages name the parameter, the bad
+value and the fix (see STYLE.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["check_int", "check_scores", "check_texts"]
+
+_SHOWN = 5  # bad positions listed in an error message
+
+
+def _positions(bad: Iterable[int]) -> str:
+    bad = list(bad)
+    shown = ", ".join(str(i) for i in bad[:_SHOWN])
+    return shown + (f" and {len(bad) - _SHOWN} more" if len(bad) > _SHOWN else "")
+
+
+def check_texts(texts: Any, name: str = "texts") -> list[str]:
+    """Return ``texts`` as a list of non-empty strings, or raise naming every bad position.
+
+    Raises:
+        TypeError: ``texts`` is a single string, not iterable, or holds non-strings.
+        ValueError: it is empty, or holds empty or whitespace-only strings.
+    """
+    if isinstance(texts, (str, bytes)):
+        raise TypeError(
+            f"{name} must be a sequence of strings, but got a single {type(texts).__name__}; "
+            f"wrap it in a list: [{name}]"
+        )
+    try:
+        items = list(texts)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be a sequence of strings, but got {type(texts).__name__}"
+        ) from None
+    if not items:
+        raise ValueError(f"{name} must hold at least one text, but got an empty corpus")
+    not_str = [i for i, t in enumerate(items) if not isinstance(t, str)]
+    if not_str:
+        first = items[not_str[0]]
+        raise TypeError(
+            f"{name} must hold only strings, but {name}[{not_str[0]}] is "
+            f"{type(first).__name__} ({first!r:.60}); positions: {_positions(not_str)}. "
+            "Convert or drop those items"
+        )
+    blank = [i for i, t in enumerate(items) if not t.strip()]
+    if blank:
+        raise ValueError(
+            f"{name} must not hold empty or whitespace-only texts, but got "
+            f"{name}[{blank[0]}]={items[blank[0]]!r} ({len(blank)} such texts at positions "
+            f"{_positions(blank)}); drop them before scoring"
+        )
+    return items
+
+
+def check_scores(
+    scores: Any, *, name: str = "scores", expected_len: int | None = None, what: str = "dataset"
+) -> NDArray[np.float64]:
+    """Return ``scores`` as a finite 1-D float64 array, or raise naming the bad positions.
+
+    Args:
+        scores: one difficulty per sample.
+        name: parameter name used in messages.
+        expected_len: the length it must have, when known.
+        what: what ``expected_len`` counts, for the message.
+    """
+    if scores is None:
+        raise TypeError(f"{name} must be an array of numbers, but got {name}=None")
+    try:
+        arr = np.asarray(scores)
+    except (TypeError, ValueError) as exc:  # ragged nested sequences
+        raise TypeError(f"{name} must be a 1-D array of numbers, but it could not: {exc}") from None
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
+    ):
+        raise TypeError(
+            f"{name} must hold numbers, but got dtype {arr.dtype}; "
+            "missing scores (None) are not allowed: score every sample"
+        )
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"{name} must hold real numbers, but got dtype {arr.dtype}")
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one score per sample), but got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} must hold at least one score, but got an empty array")
+    if expected_len is not None and arr.shape[0] != expected_len:
+        raise ValueError(
+            f"{name} has {arr.shape[0]} values but the {what} has {expected_len} samples; "
+            f"score the same {what} the sampler draws from"
+        )
+    out = arr.astype(np.float64, copy=False)
+    finite = np.isfinite(out)
+    if not finite.all():
+        bad = np.flatnonzero(~finite)
+        raise ValueError(
+            f"{name} must be finite, but got {name}[{bad[0]}]={float(out[bad[0]])!r} "
+            f"({bad.size} non-finite values at positions {_positions(bad.tolist())}); "
+            "fix or rescore those samples"
+        )
+    return out
+
+
+def check_int(name: str, value: Any, *, minimum: int = 0, allow_none: bool = False) -> Any:
+    """Validate an integer parameter that must be ``>= minimum``."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, but got {name}={value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, but got {name}={value!r}")
+    return int(value)
+
+
+def fingerprint_array(values: Sequence[float] | NDArray[Any]) -> str:
+    """Short content hash of an array (dtype and shape included)."""
+    import hashlib
+
+    arr = np.ascontiguousarray(values)
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{arr.dtype.str}{arr.shape}".encode())
+    h.update(arr.tobytes())
+    return h.hexdigest()

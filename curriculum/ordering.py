@@ -1,0 +1,205 @@
+"""Pure numpy ordering functions: ``(scores, pacing, seed, epoch) -> indices``.
+
+The sampler is a thin layer over these. The model of one epoch:
+
+* :func:`difficulty_rank` sorts the samples from easiest to hardest (ties broken at random, per
+  seed). Position ``j`` in that ranking is "open" once competence * N > j.
+* At each position ``i`` of the epoch (global progress ``(epoch * N + i) / num_samples``) one
+  sample is drawn uniformly at random from the open samples not yet drawn this epoch. Every
+  sample is therefore emitted exactly once per epoch.
+* When the pacing opens fewer samples than have been drawn (a convex pacing such as
+  ``geometric``), the window is widened just enough to admit the next easiest unseen sample:
+  exactly-once is kept, and the order is then strictly easiest-first until the pacing catches up.
+* Once progress reaches 1 (after ``num_samples`` draws), every sample is open: plain shuffling.
+
+To stay vectorised, the epoch is cut into at most ``max_blocks`` blocks of positions (plus the
+pacing's own breakpoints, so step pacings are exact); competence is read at the start of each
+block, which never opens a sample early. The uniform draws within a block are simulated exactly:
+a multivariate hypergeometric draw decides how many samples each released group gives to each
+block, then shuffles within groups and within blocks place them. Cost: O(N) memory and time per
+epoch, plus O(max_blocks^2) for the counts.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from curriculum.pacing import Pacing
+
+__all__ = [
+    "curriculum_order",
+    "difficulty_rank",
+    "open_windows",
+    "rank_share",
+]
+
+#: Tags that keep the run-level and epoch-level random streams apart (see STYLE.md).
+_RUN_STREAM = 0
+_EPOCH_STREAM = 1
+
+
+def index_dtype(n: int) -> type[np.signedinteger]:
+    """Smallest signed integer dtype that indexes ``n`` samples (int32 up to 2**31 - 1)."""
+    return np.int32 if n < 2**31 else np.int64
+
+
+def difficulty_rank(
+    scores: ArrayLike, *, seed: int = 0, reverse: bool = False
+) -> NDArray[np.signedinteger]:
+    """Sample indices ordered from easiest (lowest score) to hardest.
+
+    Ties are broken by a random permutation drawn from ``seed``, so equal scores do not keep
+    corpus order. Scores must already be validated (1-D, finite).
+
+    Args:
+        scores: one difficulty per sample, higher is harder.
+        seed: seed of the run-level random stream.
+        reverse: hardest first (anti-curriculum).
+
+    Returns:
+        A permutation of ``range(len(scores))`` (int32 when it fits).
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    n = s.shape[0]
+    perm = np.arange(n, dtype=index_dtype(n))
+    np.random.default_rng([seed, _RUN_STREAM]).shuffle(perm)
+    keys = s[perm]
+    if reverse:
+        keys = -keys
+    return perm[np.argsort(keys, kind="stable")]
+
+
+def open_windows(
+    n: int,
+    pacing: Pacing,
+    *,
+    num_samples: int,
+    epoch: int = 0,
+    max_blocks: int = 512,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Blocks of one epoch and how much of the ranking is open in each.
+
+    Args:
+        n: number of samples in the epoch.
+        pacing: competence as a function of progress.
+        num_samples: draws over which the curriculum runs (progress 1 after them).
+        epoch: epoch number; progress continues across epochs.
+        max_blocks: resolution of the epoch (pacing breakpoints are added exactly).
+
+    Returns:
+        ``(starts, opened, window)``: block start positions with ``n`` appended (length B + 1),
+        the number of ranked samples the pacing opens at each block start (length B), and the
+        window actually used, widened where needed so that every block can draw unseen samples
+        (``window[k] >= starts[k + 1]``, non-decreasing, ``window[-1] == n``).
+    """
+    offset = epoch * n  # global position of this epoch's first draw
+    b = max(1, min(n, max_blocks))
+    starts = {n * k // b for k in range(b)}
+    for t in pacing.breakpoints():
+        pos = math.ceil(t * num_samples - offset - 1e-9)
+        if 0 < pos < n:
+            starts.add(pos)
+    end_pos = num_samples - offset
+    if 0 < end_pos < n:
+        starts.add(end_pos)
+    bounds = np.fromiter(sorted(starts), dtype=np.int64)
+    progress = (offset + bounds) / num_samples
+    competence = np.where(progress >= 1.0, 1.0, pacing(progress))
+    opened = np.clip(np.ceil(competence * n - 1e-6), 1, n).astype(np.int64)
+    bounds = np.append(bounds, n)
+    window = np.maximum.accumulate(np.maximum(opened, bounds[1:]))
+    return bounds, opened, window
+
+
+def curriculum_order(
+    rank: NDArray[np.signedinteger],
+    pacing: Pacing,
+    *,
+    num_samples: int | None = None,
+    seed: int = 0,
+    epoch: int = 0,
+    max_blocks: int = 512,
+) -> NDArray[np.signedinteger]:
+    """One epoch's order: every index of ``rank`` exactly once, paced from easy to hard.
+
+    Args:
+        rank: indices from easiest to hardest (see :func:`difficulty_rank`).
+        pacing: competence as a function of progress.
+        num_samples: draws over which the curriculum runs; defaults to one epoch (``len(rank)``).
+        seed: seed; with ``epoch`` it fixes the epoch-level random stream.
+        epoch: epoch number.
+        max_blocks: resolution of the epoch, see :func:`open_windows`.
+
+    Returns:
+        A permutation of ``rank``'s values, in emission order.
+    """
+    n = int(rank.shape[0])
+    num_samples = n if num_samples is None else num_samples
+    rng = np.random.default_rng([seed, _EPOCH_STREAM, epoch])
+    if n == 0:
+        return rank.copy()
+    if epoch * n >= num_samples:  # past the curriculum: plain shuffling
+        return rank[rng.permutation(n)]
+    bounds, _, window = open_windows(
+        n, pacing, num_samples=num_samples, epoch=epoch, max_blocks=max_blocks
+    )
+    num_blocks = bounds.shape[0] - 1
+    if window[0] == n:  # everything open from the start
+        return rank[rng.permutation(n)]
+
+    # Groups: the part of the ranking released at block k is rank[window[k-1]:window[k]].
+    group_edges = np.concatenate(([0], window))
+    sizes = np.diff(group_edges)
+    draws = np.diff(bounds)
+    counts = np.zeros((num_blocks, num_blocks), dtype=np.int64)  # [group, block]
+    remaining = np.zeros(num_blocks, dtype=np.int64)
+    for k in range(num_blocks):
+        remaining[k] = sizes[k]
+        live = np.flatnonzero(remaining[: k + 1])
+        if live.size == 1:
+            take = np.array([draws[k]])
+        else:
+            take = rng.multivariate_hypergeometric(remaining[live], int(draws[k]))
+        counts[live, k] = take
+        remaining[live] -= take
+
+    # Within each group, a random subset goes to each block: shuffle, then cut in block order.
+    pool = rank.copy()
+    for lo, hi in zip(group_edges[:-1], group_edges[1:]):
+        if hi - lo > 1:
+            rng.shuffle(pool[lo:hi])
+    block_dtype = np.uint16 if num_blocks < 2**16 else np.uint32
+    block_ids = np.tile(np.arange(num_blocks, dtype=block_dtype), num_blocks)
+    block_of = np.repeat(block_ids, counts.ravel())
+    del block_ids
+    order = pool[np.argsort(block_of, kind="stable")]
+    del pool, block_of
+    # Within a block every open sample is equally likely at every position.
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        if hi - lo > 1:
+            rng.shuffle(order[lo:hi])
+    return order
+
+
+def rank_share(
+    order: NDArray[np.signedinteger], num_replicas: int, rank: int, *, drop_last: bool = False
+) -> NDArray[np.signedinteger]:
+    """The share of a global order that one rank takes, as in ``DistributedSampler``.
+
+    Rank ``r`` takes positions ``r, r + R, r + 2R, ...``, so every rank follows the same
+    easy-to-hard progression. Without ``drop_last`` the order is padded with its own first
+    samples to a multiple of ``num_replicas`` (those few samples are seen twice); with it, the
+    tail is dropped.
+    """
+    n = order.shape[0]
+    if drop_last:
+        total = (n // num_replicas) * num_replicas
+        padded = order[:total]
+    else:
+        total = -(-n // num_replicas) * num_replicas
+        pad = total - n
+        padded = order if pad == 0 else np.concatenate([order, np.resize(order, pad)])
+    return padded[rank:total:num_replicas]

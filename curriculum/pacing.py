@@ -1,0 +1,306 @@
+"""Pacing functions: training progress in [0, 1] -> competence in (0, 1].
+
+Competence is the fraction of the easy-to-hard ranking that is open at a point of training
+(Platanios et al., 2019, "Competence-based Curriculum Learning"). Every pacing takes the start
+competence ``c0`` and ``full_at``, the share of the curriculum at which competence reaches 1.
+
+>>> pace = get_pacing("root", c0=0.1)
+>>> float(pace(0.0)), float(pace(1.0))
+(0.1, 1.0)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, Union
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = [
+    "PACINGS",
+    "Constant",
+    "FunctionPacing",
+    "Geometric",
+    "Linear",
+    "Pacing",
+    "PacingLike",
+    "Root",
+    "Step",
+    "get_pacing",
+]
+
+_GRID = np.linspace(0.0, 1.0, 1001)
+
+
+class Pacing:
+    """Base class: a monotone map from progress in [0, 1] to competence in (0, 1].
+
+    Subclasses implement :meth:`_competence` on progress already rescaled by ``full_at`` and
+    clipped to [0, 1]. Instances are immutable, callable on scalars and arrays, and describe
+    themselves with :meth:`spec` (JSON-serialisable, used to check resumed state).
+    """
+
+    name = "pacing"
+
+    def __init__(self, *, c0: float = 0.1, full_at: float = 1.0) -> None:
+        self.c0 = _check_unit("c0", c0)
+        self.full_at = _check_unit("full_at", full_at)
+
+    def __call__(self, progress: ArrayLike) -> NDArray[np.float64]:
+        """Competence at ``progress`` (scalar or array; values outside [0, 1] are clipped)."""
+        t = np.clip(np.asarray(progress, dtype=np.float64) / self.full_at, 0.0, 1.0)
+        return np.asarray(self._competence(t), dtype=np.float64)
+
+    def _competence(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
+        raise NotImplementedError
+
+    def breakpoints(self) -> list[float]:
+        """Progress values at which competence jumps (empty for continuous pacings)."""
+        return []
+
+    def spec(self) -> dict[str, Any]:
+        """JSON-serialisable description: name and parameters."""
+        return {"name": self.name, "c0": self.c0, "full_at": self.full_at}
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.spec().items() if k != "name")
+        return f"{type(self).__name__}({params})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Pacing) and self.spec() == other.spec()
+
+    def __hash__(self) -> int:
+        return hash(repr(self))
+
+
+class Linear(Pacing):
+    """Competence grows linearly: ``c0 + (1 - c0) * t``."""
+
+    name = "linear"
+
+    def _competence(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
+        return self.c0 + (1.0 - self.c0) * t
+
+
+class Root(Pacing):
+    """Root-p competence of Platanios et al. (2019): ``(t (1 - c0^p) + c0^p) ** (1/p)``.
+
+    With the default ``p=2`` this is the square-root competence: fast at first, so that easy
+    samples are not over-repeated, then slower as the harder tail opens.
+    """
+
+    name = "root"
+
+    def __init__(self, *, c0: float = 0.1, full_at: float = 1.0, p: float = 2.0) -> None:
+        super().__init__(c0=c0, full_at=full_at)
+        if not (isinstance(p, (int, float)) and math.isfinite(p) and p >= 1):
+            raise ValueError(f"p must be a finite number >= 1, but got p={p!r}")
+        self.p = float(p)
+
+    def _competence(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
+        c0p = self.c0**self.p
+        return np.asarray((t * (1.0 - c0p) + c0p) ** (1.0 / self.p))
+
+    def spec(self) -> dict[str, Any]:
+        """JSON-serialisable description: name and parameters."""
+        return {**super().spec(), "p": self.p}
+
+
+class Geometric(Pacing):
+    """Competence grows exponentially from ``c0`` to 1: ``c0 ** (1 - t)``.
+
+    It is slower than linear at first (convex), so it opens fewer samples than one epoch consumes;
+    the sampler then widens the window just enough to keep every sample once per epoch.
+    """
+
+    name = "geometric"
+
+    def _competence(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.asarray(self.c0 ** (1.0 - t))
+
+
+class Step(Pacing):
+    """Baby steps: competence in discrete stages.
+
+    By default ``stages`` equal stages whose competence rises evenly from ``c0`` to 1
+    (``c0=None`` means ``1 / stages``). ``levels`` (competence of each stage) and ``boundaries``
+    (progress at which each next stage opens) give unequal stages, e.g. one per concept depth.
+    """
+
+    name = "step"
+
+    def __init__(
+        self,
+        *,
+        stages: int = 4,
+        c0: float | None = None,
+        full_at: float = 1.0,
+        levels: Sequence[float] | None = None,
+        boundaries: Sequence[float] | None = None,
+    ) -> None:
+        if levels is None:
+            if isinstance(stages, bool) or not isinstance(stages, int) or stages < 1:
+                raise ValueError(f"stages must be a positive integer, but got stages={stages!r}")
+            start = 1.0 / stages if c0 is None else c0
+            levels = list(np.linspace(start, 1.0, stages)) if stages > 1 else [1.0]
+        levels = [float(v) for v in levels]
+        super().__init__(c0=levels[0], full_at=full_at)
+        for i, v in enumerate(levels):
+            _check_unit(f"levels[{i}]", v)
+        if any(b < a for a, b in zip(levels, levels[1:])):
+            raise ValueError(f"levels must be non-decreasing, but got levels={levels!r}")
+        n = len(levels)
+        if boundaries is None:
+            boundaries = [i / n for i in range(1, n)]
+        boundaries = [float(b) for b in boundaries]
+        if len(boundaries) != n - 1:
+            raise ValueError(
+                f"boundaries must have len(levels) - 1 = {n - 1} values, "
+                f"but got boundaries={boundaries!r}"
+            )
+        if any(not 0.0 < b < 1.0 for b in boundaries) or boundaries != sorted(boundaries):
+            raise ValueError(
+                "boundaries must be increasing values strictly inside (0, 1), "
+                f"but got boundaries={boundaries!r}"
+            )
+        self.levels = levels
+        self.boundaries = boundaries
+
+    def _competence(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
+        stage = np.searchsorted(np.asarray(self.boundaries), t, side="right")
+        return np.asarray(self.levels, dtype=np.float64)[stage]
+
+    def breakpoints(self) -> list[float]:
+        """Progress values at which the next stage opens (scaled by ``full_at``)."""
+        return [b * self.full_at for b in self.boundaries]
+
+    def spec(self) -> dict[str, Any]:
+        """JSON-serialisable description: name and parameters."""
+        return {
+            "name": self.name,
+            "full_at": self.full_at,
+            "levels": self.levels,
+            "boundaries": self.boundaries,
+        }
+
+
+class Constant(Pacing):
+    """Everything open from the start: plain shuffling, the baseline."""
+
+    name = "constant"
+
+    def __init__(self, *, c0: float = 1.0, full_at: float = 1.0) -> None:
+        super().__init__(c0=1.0, full_at=full_at)
+        if c0 != 1.0:
+            raise ValueError(
+                f"c0 must be 1 for the constant pacing (plain shuffling), but got c0={c0!r}"
+            )
+
+    def _competence(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.ones_like(t)
+
+    def spec(self) -> dict[str, Any]:
+        """JSON-serialisable description: name and parameters."""
+        return {"name": self.name}
+
+
+class FunctionPacing(Pacing):
+    """Wraps a user callable ``f(progress) -> competence``; checked on a grid of 1001 points."""
+
+    name = "callable"
+
+    def __init__(self, fn: Callable[[Any], Any], *, full_at: float = 1.0) -> None:
+        self.fn = fn
+        self.full_at = _check_unit("full_at", full_at)
+        values = self._competence(_GRID)
+        label = getattr(fn, "__qualname__", repr(fn))
+        bad = ~np.isfinite(values) | (values <= 0.0) | (values > 1.0)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(
+                f"pacing {label} must return competence in (0, 1], but got "
+                f"pacing({_GRID[i]:.3f})={float(values[i])!r}; clip or rescale its output"
+            )
+        drops = np.diff(values) < -1e-12
+        if drops.any():
+            i = int(np.argmax(drops))
+            raise ValueError(
+                f"pacing {label} must be non-decreasing, but got pacing({_GRID[i]:.3f})="
+                f"{values[i]:.6g} > pacing({_GRID[i + 1]:.3f})={values[i + 1]:.6g}"
+            )
+        self.c0 = float(values[0])
+
+    def _competence(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
+        try:
+            out = np.asarray(self.fn(t), dtype=np.float64)
+            if out.shape == t.shape:
+                return out
+        except (TypeError, ValueError):
+            pass
+        # Scalar-only callables: evaluate point by point.
+        return np.asarray([float(self.fn(float(x))) for x in t.ravel()]).reshape(t.shape)
+
+    def spec(self) -> dict[str, Any]:
+        """JSON-serialisable description: the callable's qualified name."""
+        fn = self.fn
+        return {
+            "name": self.name,
+            "fn": f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}",
+            "full_at": self.full_at,
+        }
+
+
+PACINGS: dict[str, type[Pacing]] = {
+    cls.name: cls for cls in (Linear, Root, Geometric, Step, Constant)
+}
+
+PacingLike = Union[str, Pacing, Callable[[Any], Any]]
+
+
+def get_pacing(pacing: PacingLike, **params: Any) -> Pacing:
+    """Build a pacing from a name in :data:`PACINGS`, a :class:`Pacing`, or a callable.
+
+    Args:
+        pacing: ``"linear"``, ``"root"``, ``"geometric"``, ``"step"``, ``"constant"``, a
+            :class:`Pacing` instance, or a callable mapping progress to competence.
+        **params: parameters of the named pacing (``c0``, ``full_at``, ``stages``, ``p``, ...).
+            ``None`` values are ignored, so CLI defaults can be passed through.
+
+    Returns:
+        The validated pacing.
+    """
+    params = {k: v for k, v in params.items() if v is not None}
+    if isinstance(pacing, Pacing):
+        if params:
+            raise TypeError(
+                f"pacing parameters {sorted(params)} cannot be combined with a Pacing instance; "
+                "set them on the instance"
+            )
+        return pacing
+    if isinstance(pacing, str):
+        try:
+            cls = PACINGS[pacing]
+        except KeyError:
+            raise ValueError(
+                f"pacing must be one of {sorted(PACINGS)} or a callable, but got pacing={pacing!r}"
+            ) from None
+        try:
+            return cls(**params)
+        except TypeError as exc:
+            raise TypeError(f"invalid parameters for pacing={pacing!r}: {exc}") from None
+    if callable(pacing):
+        return FunctionPacing(pacing, **params)
+    raise TypeError(
+        f"pacing must be a name, a Pacing or a callable, but got {type(pacing).__name__}: {pacing!r}"
+    )
+
+
+def _check_unit(name: str, value: float) -> float:
+    """Validate that ``value`` lies in (0, 1]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a number in (0, 1], but got {name}={value!r}")
+    if not (math.isfinite(value) and 0.0 < value <= 1.0):
+        raise ValueError(f"{name} must be in (0, 1], but got {name}={value!r}")
+    return float(value)

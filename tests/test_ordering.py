@@ -1,0 +1,205 @@
+"""Pure numpy ordering: invariants over many inputs (hypothesis), exact step stages, uniformity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from curriculum.ordering import curriculum_order, difficulty_rank, open_windows, rank_share
+from curriculum.pacing import Step, get_pacing
+
+PACINGS = ["linear", "root", "geometric", "step", "constant"]
+
+
+def _positions_in_rank(rank: np.ndarray) -> np.ndarray:
+    pos = np.empty_like(rank)
+    pos[rank] = np.arange(rank.size)
+    return pos
+
+
+@st.composite
+def orderings(draw: st.DrawFn) -> dict:
+    n = draw(st.integers(1, 400))
+    distinct = draw(st.booleans())
+    scores = (
+        np.random.default_rng(draw(st.integers(0, 99))).permutation(n).astype(float)
+        if distinct
+        else np.asarray(draw(st.lists(st.sampled_from([0.0, 1.0, 2.5]), min_size=n, max_size=n)))
+    )
+    return {
+        "scores": scores,
+        "pacing": draw(st.sampled_from(PACINGS)),
+        "c0": draw(st.sampled_from([None, 0.01, 0.3])),
+        "num_samples": draw(st.sampled_from([None, max(1, n // 3), 3 * n])),
+        "seed": draw(st.integers(0, 2**32 - 1)),
+        "epoch": draw(st.integers(0, 4)),
+        "max_blocks": draw(st.sampled_from([1, 7, 512])),
+        "reverse": draw(st.booleans()),
+    }
+
+
+def _order(case: dict) -> tuple[np.ndarray, np.ndarray]:
+    c0 = None if case["pacing"] == "constant" else case["c0"]
+    pacing = get_pacing(case["pacing"], c0=c0)
+    rank = difficulty_rank(case["scores"], seed=case["seed"], reverse=case["reverse"])
+    order = curriculum_order(
+        rank, pacing, num_samples=case["num_samples"], seed=case["seed"],
+        epoch=case["epoch"], max_blocks=case["max_blocks"],
+    )
+    return rank, order
+
+
+@settings(max_examples=300, deadline=None)
+@given(orderings())
+def test_every_index_exactly_once_per_epoch(case: dict) -> None:
+    _, order = _order(case)
+    assert sorted(order.tolist()) == list(range(case["scores"].size))
+
+
+@settings(max_examples=300, deadline=None)
+@given(orderings())
+def test_nothing_is_drawn_before_the_pacing_opens_it(case: dict) -> None:
+    """Rank position < what the pacing opens at that point, or the end of its block when the
+    window had to widen to keep exactly-once (documented in curriculum.ordering)."""
+    rank, order = _order(case)
+    n = rank.size
+    num_samples = case["num_samples"] or n
+    pacing = get_pacing(case["pacing"], c0=None if case["pacing"] == "constant" else case["c0"])
+    bounds, _, _ = open_windows(
+        n, pacing, num_samples=num_samples, epoch=case["epoch"], max_blocks=case["max_blocks"]
+    )
+    i = np.arange(n)
+    progress = (case["epoch"] * n + i) / num_samples
+    opened = np.where(progress >= 1, n, np.ceil(pacing(progress) * n - 1e-6))
+    block_end = bounds[np.searchsorted(bounds, i, side="right")]
+    allowed = np.maximum(opened, block_end)
+    assert np.all(_positions_in_rank(rank)[order] < allowed)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(50, 2000), st.sampled_from(["linear", "root", "geometric", "step"]),
+       st.integers(0, 2**31), st.integers(1, 3))
+def test_easy_before_hard(n: int, pacing: str, seed: int, epochs: int) -> None:
+    """Over a curriculum of one or more epochs, the first tenth emitted is easier on average
+    than the last tenth."""
+    scores = np.random.default_rng(seed).permutation(n).astype(float)
+    rank = difficulty_rank(scores, seed=seed)
+    emitted = np.concatenate([
+        curriculum_order(rank, get_pacing(pacing), num_samples=epochs * n, seed=seed, epoch=e)
+        for e in range(epochs)
+    ])
+    tenth = emitted.size // 10
+    assert scores[emitted[:tenth]].mean() < scores[emitted[-tenth:]].mean()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(1, 60), min_size=1, max_size=6), st.integers(0, 2**31))
+def test_step_stages_following_groups_have_zero_violations(sizes: list[int], seed: int) -> None:
+    """Stages sized like the groups (e.g. concept depths): no sample of group d+1 before all of
+    group d have been emitted."""
+    n = sum(sizes)
+    group = np.repeat(np.arange(len(sizes)), sizes)
+    scores = np.random.default_rng(seed).permutation(group).astype(float)
+    cum = np.cumsum(sizes) / n
+    pacing = Step(levels=cum.tolist(), boundaries=cum[:-1].tolist())
+    order = curriculum_order(difficulty_rank(scores, seed=seed), pacing, seed=seed)
+    emitted = scores[order]
+    assert np.all(np.diff(emitted) >= 0), "a later group was emitted before an earlier one ended"
+
+
+def test_draws_are_uniform_over_the_open_unseen_pool() -> None:
+    """n=3, 2 of 3 open for the first draw, all open after: the sample left over from the first
+    window competes equally with the newly opened one (P = 1/2 each at position 1)."""
+    pacing = Step(levels=[2 / 3, 1.0], boundaries=[1 / 3])
+    rank = np.arange(3)
+    first = np.zeros(3)
+    second = np.zeros(3)
+    trials = 4000
+    for seed in range(trials):
+        order = curriculum_order(rank, pacing, seed=seed)
+        first[order[0]] += 1
+        second[order[1]] += 1
+    np.testing.assert_allclose(first / trials, [0.5, 0.5, 0.0], atol=0.04)
+    np.testing.assert_allclose(second / trials, [0.25, 0.25, 0.5], atol=0.04)
+
+
+def test_deterministic_for_seed_and_epoch_and_varies_otherwise() -> None:
+    scores = np.random.default_rng(0).random(5000)
+    rank = difficulty_rank(scores, seed=7)
+    pace = get_pacing("root")
+    a = curriculum_order(rank, pace, seed=7, epoch=0)
+    np.testing.assert_array_equal(a, curriculum_order(rank, pace, seed=7, epoch=0))
+    assert not np.array_equal(a, curriculum_order(rank, pace, seed=7, epoch=1))
+    assert not np.array_equal(a, curriculum_order(rank, pace, seed=8, epoch=0))
+
+
+def test_global_rng_is_neither_used_nor_disturbed() -> None:
+    scores = np.random.default_rng(0).random(1000)
+    np.random.seed(123)
+    before = np.random.get_state()[1].copy()
+    a = curriculum_order(difficulty_rank(scores, seed=1), get_pacing("root"), seed=1)
+    np.testing.assert_array_equal(np.random.get_state()[1], before)
+    np.random.seed(999)
+    b = curriculum_order(difficulty_rank(scores, seed=1), get_pacing("root"), seed=1)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_after_the_curriculum_epochs_are_plain_shuffles() -> None:
+    n = 20000
+    scores = np.arange(n, dtype=float)
+    rank = difficulty_rank(scores, seed=0)
+    order = curriculum_order(rank, get_pacing("root", c0=0.01), num_samples=n, seed=0, epoch=1)
+    tenth = n // 10
+    assert abs(scores[order[:tenth]].mean() - n / 2) < 0.05 * n
+    assert abs(scores[order[-tenth:]].mean() - n / 2) < 0.05 * n
+
+
+def test_curriculum_over_several_epochs_continues_progress() -> None:
+    n = 2000
+    scores = np.arange(n, dtype=float)
+    rank = difficulty_rank(scores, seed=0)
+    pace = get_pacing("linear", c0=0.1)
+    means = [scores[curriculum_order(rank, pace, num_samples=3 * n, epoch=e)[: n // 10]].mean()
+             for e in range(4)]
+    assert means[0] < means[1] < means[2]
+    assert abs(means[3] - n / 2) < 0.1 * n  # epoch 3 is past the curriculum
+
+
+def test_ties_are_broken_randomly_per_seed() -> None:
+    scores = np.zeros(100)
+    assert not np.array_equal(difficulty_rank(scores, seed=0), np.arange(100))
+    assert not np.array_equal(difficulty_rank(scores, seed=0), difficulty_rank(scores, seed=1))
+
+
+def test_reverse_ranks_hardest_first() -> None:
+    scores = np.array([3.0, 1.0, 2.0])
+    assert difficulty_rank(scores, reverse=True).tolist() == [0, 2, 1]
+    assert difficulty_rank(scores).tolist() == [1, 2, 0]
+
+
+def test_open_windows_invariants() -> None:
+    n = 1000
+    bounds, opened, window = open_windows(n, get_pacing("geometric", c0=0.01), num_samples=n)
+    assert bounds[0] == 0 and bounds[-1] == n
+    assert np.all(window >= bounds[1:]) and np.all(np.diff(window) >= 0) and window[-1] == n
+    assert np.any(window > opened), "geometric pacing is slower than consumption: widened"
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 10, 11])
+@pytest.mark.parametrize("replicas", [1, 2, 3, 4])
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_rank_shares_are_disjoint_and_cover(n: int, replicas: int, drop_last: bool) -> None:
+    order = np.random.default_rng(n).permutation(n)
+    shares = [rank_share(order, replicas, r, drop_last=drop_last) for r in range(replicas)]
+    sizes = {s.size for s in shares}
+    assert len(sizes) == 1
+    merged = np.concatenate(shares)
+    if drop_last:
+        assert len(set(merged.tolist())) == merged.size == (n // replicas) * replicas
+    else:
+        assert set(merged.tolist()) == set(range(n))
+        assert merged.size == -(-n // replicas) * replicas
+    interleaved = np.stack(shares, axis=1).ravel() if shares[0].size else merged
+    np.testing.assert_array_equal(interleaved[: min(n, merged.size)], order[: min(n, merged.size)])

@@ -1,0 +1,321 @@
+"""CurriculumSampler: exactly-once, ranks, determinism, resume, DataLoader integration, errors."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import socket
+
+import numpy as np
+import pytest
+import torch
+import torch.distributed as dist
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch.utils.data import DataLoader, RandomSampler
+
+from curriculum import CurriculumSampler, ScoreCache
+from curriculum.ordering import curriculum_order, difficulty_rank, rank_share
+from curriculum.pacing import get_pacing
+
+PACINGS = ["linear", "root", "geometric", "step", "constant"]
+
+
+class IndexDataset(torch.utils.data.Dataset):
+    """Returns its index, so batches show exactly what the sampler emitted."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int) -> int:
+        return i
+
+
+def _scores(n: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).permutation(n).astype(float)
+
+
+sampler_args = st.fixed_dictionaries({
+    "n": st.integers(1, 300),
+    "pacing": st.sampled_from(PACINGS),
+    "seed": st.integers(0, 2**32 - 1),
+    "epoch": st.integers(0, 3),
+    "num_samples": st.sampled_from([None, 50, 1000]),
+    "num_replicas": st.integers(1, 5),
+    "drop_last": st.booleans(),
+})
+
+
+def _make(args: dict, rank: int = 0) -> CurriculumSampler:
+    n = args["n"]
+    sampler = CurriculumSampler(
+        _scores(n, args["seed"] % 1000), pacing=args["pacing"], seed=args["seed"],
+        num_samples=args["num_samples"], num_replicas=args["num_replicas"], rank=rank,
+        drop_last=args["drop_last"] and n >= args["num_replicas"],
+    )
+    sampler.set_epoch(args["epoch"])
+    return sampler
+
+
+@settings(max_examples=150, deadline=None)
+@given(sampler_args)
+def test_ranks_are_disjoint_cover_the_epoch_and_match_the_ordering_functions(args: dict) -> None:
+    replicas = args["num_replicas"]
+    samplers = [_make(args, rank=r) for r in range(replicas)]
+    shares = [list(s) for s in samplers]
+    assert all(len(share) == len(samplers[0]) for share in shares)
+    merged = list(itertools.chain.from_iterable(shares))
+    n = args["n"]
+    if samplers[0].drop_last:
+        assert len(set(merged)) == len(merged) == (n // replicas) * replicas
+    else:
+        assert set(merged) == set(range(n))  # every index at least once...
+        assert len(merged) - len(set(merged)) == len(merged) - n  # ...and only padding repeats
+    # The same global order as the pure functions: (scores, pacing, seed, epoch) -> indices.
+    s0 = samplers[0]
+    rank_order = difficulty_rank(s0.scores, seed=s0.seed)
+    order = curriculum_order(rank_order, s0.pacing, num_samples=s0.num_samples, seed=s0.seed,
+                             epoch=args["epoch"])
+    for r, share in enumerate(shares):
+        assert share == rank_share(order, replicas, r, drop_last=s0.drop_last).tolist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(sampler_args, st.floats(0, 1))
+def test_resume_yields_exactly_the_remainder(args: dict, cut: float) -> None:
+    sampler = _make(args)
+    full = list(sampler)
+    k = int(cut * len(full))
+    it = iter(sampler)
+    head = list(itertools.islice(it, k))
+    state = json.loads(json.dumps(sampler.state_dict()))  # JSON-serialisable
+    assert state["yielded"] == k and state["epoch"] == args["epoch"]
+    fresh = _make({**args, "epoch": 0})  # a new process does not know the epoch yet
+    fresh.load_state_dict(state)
+    assert head + list(fresh) == full
+    assert list(fresh) == full  # the epoch after resuming in full again
+
+
+def test_one_epoch_each_index_once_and_easy_before_hard() -> None:
+    scores = _scores(1000)
+    sampler = CurriculumSampler(scores, pacing="root", seed=3)
+    order = list(sampler)
+    assert sorted(order) == list(range(1000)) and len(sampler) == 1000
+    assert scores[order[:100]].mean() < scores[order[-100:]].mean()
+
+
+def test_set_epoch_changes_the_order_deterministically() -> None:
+    sampler = CurriculumSampler(_scores(500), seed=1)
+    first = list(sampler)
+    assert list(sampler) == first
+    sampler.set_epoch(1)
+    second = list(sampler)
+    assert second != first and sorted(second) == sorted(first)
+    again = CurriculumSampler(_scores(500), seed=1)
+    again.set_epoch(1)
+    assert list(again) == second
+
+
+def test_independent_of_global_rngs() -> None:
+    torch.manual_seed(0)
+    np.random.seed(0)
+    a = list(CurriculumSampler(_scores(300), seed=5))
+    torch.manual_seed(1)
+    np.random.seed(1)
+    b = list(CurriculumSampler(_scores(300), seed=5))
+    assert a == b
+
+
+def test_reverse_gives_the_anti_curriculum() -> None:
+    scores = _scores(1000)
+    order = list(CurriculumSampler(scores, reverse=True))
+    assert scores[order[:100]].mean() > scores[order[-100:]].mean()
+
+
+def test_constant_pacing_is_plain_shuffling() -> None:
+    scores = np.arange(10000, dtype=float)
+    order = list(CurriculumSampler(scores, pacing="constant"))
+    assert abs(scores[order[:1000]].mean() - 5000) < 300
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_dataloader_gets_the_sampler_order_whatever_num_workers(num_workers: int) -> None:
+    sampler = CurriculumSampler(_scores(200), seed=2)
+    loader = DataLoader(IndexDataset(200), batch_size=16, sampler=sampler, num_workers=num_workers)
+    emitted = torch.cat(list(loader)).tolist()
+    assert emitted == list(sampler)
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_stateful_dataloader_resumes_mid_epoch(num_workers: int) -> None:
+    from torchdata.stateful_dataloader import StatefulDataLoader
+
+    def loader() -> tuple[StatefulDataLoader, CurriculumSampler]:
+        sampler = CurriculumSampler(_scores(300), pacing="root", seed=4)
+        sampler.set_epoch(1)
+        return StatefulDataLoader(IndexDataset(300), batch_size=10, sampler=sampler,
+                                  num_workers=num_workers), sampler
+
+    reference, _ = loader()
+    full = [b.tolist() for b in reference]
+    interrupted, _ = loader()
+    head = []
+    for i, batch in enumerate(interrupted):
+        head.append(batch.tolist())
+        if i == 6:
+            state = interrupted.state_dict()
+            break
+    resumed, sampler = loader()
+    sampler.set_epoch(0)  # a fresh process; the loaded state sets the epoch back to 1
+    resumed.load_state_dict(state)
+    rest = [b.tolist() for b in resumed]
+    assert head + rest == full
+
+
+def test_state_dict_is_small_and_json_serialisable() -> None:
+    sampler = CurriculumSampler(_scores(100_000))
+    it = iter(sampler)
+    next(it)
+    state = sampler.state_dict()
+    assert len(json.dumps(state)) < 1000
+    assert state["yielded"] == 1
+
+
+def test_state_after_set_epoch_starts_the_new_epoch() -> None:
+    sampler = CurriculumSampler(_scores(50))
+    list(sampler)
+    assert sampler.state_dict()["yielded"] == 50
+    sampler.set_epoch(1)
+    assert (sampler.state_dict()["epoch"], sampler.state_dict()["yielded"]) == (1, 0)
+
+
+def test_state_from_another_run_is_refused_with_the_differences() -> None:
+    state = CurriculumSampler(_scores(100), seed=1, pacing="linear").state_dict()
+    other = CurriculumSampler(_scores(100, seed=9), seed=2, pacing="linear")
+    with pytest.raises(ValueError, match=r"different run") as info:
+        other.load_state_dict(state)
+    message = str(info.value)
+    assert "seed: saved 1, this sampler 2" in message
+    assert "scores_fingerprint" in message
+    assert "Build the sampler with the saved settings" in message
+
+
+def test_state_from_another_rank_or_world_size_is_refused() -> None:
+    state = CurriculumSampler(_scores(100), num_replicas=4, rank=1).state_dict()
+    with pytest.raises(ValueError, match=r"rank: saved 1, this sampler 0"):
+        CurriculumSampler(_scores(100), num_replicas=4, rank=0).load_state_dict(state)
+    with pytest.raises(ValueError, match=r"num_replicas: saved 4, this sampler 2"):
+        CurriculumSampler(_scores(100), num_replicas=2, rank=1).load_state_dict(state)
+
+
+@pytest.mark.parametrize(
+    ("state", "error", "match"),
+    [
+        ([1, 2], TypeError, r"state_dict must be a dict"),
+        ({"version": 99}, ValueError, r"version=99, this sampler reads version 1"),
+        ({"version": 1}, ValueError, r"state_dict lacks keys"),
+    ],
+)
+def test_malformed_state_is_refused(state: object, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        CurriculumSampler(_scores(10)).load_state_dict(state)  # type: ignore[arg-type]
+
+
+def test_corrupt_position_is_refused() -> None:
+    sampler = CurriculumSampler(_scores(10))
+    state = sampler.state_dict()
+    with pytest.raises(ValueError, match=r"state_dict\['yielded'\]=11 exceeds this rank's 10"):
+        sampler.load_state_dict({**state, "yielded": 11})
+    with pytest.raises(ValueError, match=r"state_dict\['yielded'\] must be an integer >= 0"):
+        sampler.load_state_dict({**state, "yielded": -1})
+
+
+def test_ranks_default_to_torch_distributed() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=0, world_size=1)
+    try:
+        sampler = CurriculumSampler(_scores(10))
+        assert (sampler.num_replicas, sampler.rank) == (1, 0)
+    finally:
+        dist.destroy_process_group()
+
+
+def test_num_samples_spans_several_epochs() -> None:
+    scores = _scores(1000)
+    sampler = CurriculumSampler(scores, pacing="linear", num_samples=3000)
+    means = []
+    for epoch in range(3):
+        sampler.set_epoch(epoch)
+        means.append(scores[list(sampler)[:100]].mean())
+    assert means[0] < means[1] < means[2]
+
+
+def test_iterates_like_random_sampler_types() -> None:
+    sampler = CurriculumSampler(_scores(20))
+    values = list(sampler)
+    assert all(type(v) is int for v in values)
+    assert len(values) == len(RandomSampler(range(20)))
+
+
+def test_from_texts_and_from_dataset(fortunes: list[str], tmp_path) -> None:  # noqa: ANN001
+    texts = fortunes[:80]
+    a = CurriculumSampler.from_texts(texts, scorer="length", cache=tmp_path, seed=3)
+    assert len(list(tmp_path.glob("length-*.npy"))) == 1
+    b = CurriculumSampler.from_dataset([{"text": t} for t in texts], scorer="length", seed=3,
+                                       cache=ScoreCache(tmp_path))
+    assert list(a) == list(b)
+    lengths = np.array([len(t.split()) for t in texts])
+    order = list(a)
+    assert lengths[order[:8]].mean() < lengths[order[-8:]].mean()
+
+
+def test_from_dataset_reads_a_hugging_face_dataset(fortunes: list[str]) -> None:
+    datasets = pytest.importorskip("datasets")
+    ds = datasets.Dataset.from_dict({"text": fortunes[:50], "id": list(range(50))})
+    sampler = CurriculumSampler.from_dataset(ds, text_field="text", scorer="length")
+    loader = DataLoader(ds, batch_size=10, sampler=sampler)
+    seen = [i for batch in loader for i in batch["id"].tolist()]
+    assert sorted(seen) == list(range(50))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"scores": [1.0, float("nan"), 2.0]}, ValueError,
+         r"scores must be finite, but got scores\[1\]=nan \(1 non-finite values at positions 1\)"),
+        ({"scores": [1.0, None]}, TypeError, r"missing scores \(None\) are not allowed"),
+        ({"scores": [1.0, float("inf")]}, ValueError, r"scores\[1\]=inf"),
+        ({"scores": []}, ValueError, r"scores must hold at least one score, but got an empty array"),
+        ({"scores": [[1.0, 2.0]]}, ValueError, r"scores must be 1-D"),
+        ({"scores": ["a", "b"]}, TypeError, r"scores must hold numbers, but got dtype <U1"),
+        ({"scores": [1.0, 2.0], "dataset": [0, 1, 2]}, ValueError,
+         r"scores has 2 values but the dataset has 3 samples"),
+        ({"scores": [1.0], "rank": 2, "num_replicas": 2}, ValueError,
+         r"rank must be in \[0, num_replicas - 1\] = \[0, 1\], but got rank=2"),
+        ({"scores": [1.0], "rank": -1, "num_replicas": 2}, ValueError,
+         r"rank must be an integer >= 0, but got rank=-1"),
+        ({"scores": [1.0], "num_replicas": 0}, ValueError, r"num_replicas must be an integer >= 1"),
+        ({"scores": [1.0], "pacing": "fast"}, ValueError, r"pacing must be one of"),
+        ({"scores": [1.0], "c0": 0.0}, ValueError, r"c0 must be in \(0, 1\], but got c0=0.0"),
+        ({"scores": [1.0], "num_samples": 0}, ValueError, r"num_samples must be an integer >= 1"),
+        ({"scores": [1.0], "seed": 1.5}, TypeError, r"seed must be an integer, but got seed=1.5"),
+        ({"scores": [1.0], "num_replicas": 2, "drop_last": True}, ValueError,
+         r"leaves every rank empty"),
+    ],
+)
+def test_bad_arguments_get_clear_errors(kwargs: dict, error: type, match: str) -> None:
+    scores = kwargs.pop("scores")
+    with pytest.raises(error, match=match):
+        CurriculumSampler(scores, **kwargs)
+
+
+def test_pacing_instance_and_callable_are_accepted() -> None:
+    scores = _scores(100)
+    a = list(CurriculumSampler(scores, pacing=get_pacing("step", stages=3)))
+    b = list(CurriculumSampler(scores, pacing=lambda t: np.minimum(1.0, 0.2 + t)))
+    assert sorted(a) == sorted(b) == list(range(100))
