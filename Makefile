@@ -20,7 +20,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/curriculum demo
 
-test: $(STAMP)
+test: lint
 	$(PY) -m pytest
 
 lint: $(STAMP)

@@ -1,4 +1,7 @@
+"""``python -m curriculum``: the command line."""
+
 import sys
+
 from curriculum.cli import main
 
 sys.exit(main())

@@ -1,5 +1,7 @@
-"""Input checks shared by scorers, the sampler and the CLI. Messages name the parameter, the bad
-value and the fix (see STYLE.md)."""
+"""Input checks shared by scorers, the sampler and the CLI.
+
+Messages name the parameter, the bad value and the fix (see STYLE.md).
+"""
 
 from __future__ import annotations
 

@@ -70,7 +70,9 @@ def _atomic_write(path: Path, write: Any) -> None:
 
 
 def save_scores(
-    path: str | os.PathLike[str], scores: NDArray[np.float64], metadata: dict[str, Any] | None = None
+    path: str | os.PathLike[str],
+    scores: NDArray[np.float64],
+    metadata: dict[str, Any] | None = None,
 ) -> Path:
     """Write ``scores`` to ``path`` (``.npy``) and its metadata to the ``.json`` sidecar.
 
@@ -93,7 +95,10 @@ def save_scores(
 
 
 def load_scores(
-    path: str | os.PathLike[str], *, expect: dict[str, Any] | None = None, require_metadata: bool = True
+    path: str | os.PathLike[str],
+    *,
+    expect: dict[str, Any] | None = None,
+    require_metadata: bool = True,
 ) -> NDArray[np.float64]:
     """Read scores written by :func:`save_scores`, checking them against their metadata.
 
@@ -139,10 +144,13 @@ def load_scores(
                 f"score metadata {meta_path} has format_version={meta.get('format_version')!r}, "
                 f"expected {FORMAT_VERSION}; {fix}"
             )
-        if meta.get("count") != values.shape[0] or meta.get("checksum") != fingerprint_array(values):
+        if meta.get("count") != values.shape[0] or meta.get("checksum") != fingerprint_array(
+            values
+        ):
             raise CacheError(
                 f"scores file {path} does not match its metadata (count {values.shape[0]} vs "
-                f"{meta.get('count')!r}, or checksum differs): it was changed or half-written; {fix}"
+                f"{meta.get('count')!r}, or checksum differs): it was changed or half-written; "
+                f"{fix}"
             )
         diffs = [
             f"{key}: cached {meta.get(key)!r}, expected {value!r}"

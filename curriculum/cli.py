@@ -33,32 +33,56 @@ def _parser() -> argparse.ArgumentParser:
         description="Score every text of INPUT (JSON lines, parquet, or plain text one per line).",
     )
     score.add_argument("input", type=Path, help="corpus file: .jsonl, .parquet or .txt")
-    score.add_argument("-o", "--output", type=Path, required=True, help="scores file to write (.npy)")
+    score.add_argument(
+        "-o", "--output", type=Path, required=True, help="scores file to write (.npy)"
+    )
     score.add_argument("--scorer", choices=sorted(SCORERS), default="readability")
-    score.add_argument("--metric", default=None, metavar="NAME",
-                       help=f"textstat metric for --scorer readability (default flesch_kincaid_grade; "
-                            f"one of: {', '.join(sorted(METRICS))})")
-    score.add_argument("--text-field", default="text", help="field holding the text (default: text)")
-    score.add_argument("--jobs", type=int, default=None,
-                       help="worker processes for readability (default: automatic, -1: all cores)")
-    score.add_argument("--cache-dir", type=Path, default=None,
-                       help="reuse scores stored here for the same corpus and settings")
+    score.add_argument(
+        "--metric",
+        default=None,
+        metavar="NAME",
+        help=f"textstat metric for --scorer readability (default flesch_kincaid_grade; "
+        f"one of: {', '.join(sorted(METRICS))})",
+    )
+    score.add_argument(
+        "--text-field", default="text", help="field holding the text (default: text)"
+    )
+    score.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="worker processes for readability (default: automatic, -1: all cores)",
+    )
+    score.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="reuse scores stored here for the same corpus and settings",
+    )
     score.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     sched = sub.add_parser(
         "schedule",
         help="show what the sampler will emit: difficulty percentiles over training",
         description="Print (and optionally plot) the difficulty of what CurriculumSampler emits "
-                    "over training, for given scores and pacing.",
+        "over training, for given scores and pacing.",
     )
     sched.add_argument("--scores", type=Path, required=True, help="scores file (.npy)")
     sched.add_argument("--pacing", choices=sorted(PACINGS), default="root")
     sched.add_argument("--c0", type=float, default=None, help="start competence in (0, 1]")
-    sched.add_argument("--full-at", type=float, default=None,
-                       help="share of the curriculum at which competence reaches 1")
+    sched.add_argument(
+        "--full-at",
+        type=float,
+        default=None,
+        help="share of the curriculum at which competence reaches 1",
+    )
     sched.add_argument("--stages", type=int, default=None, help="stages of the step pacing")
-    sched.add_argument("--num-samples", type=int, default=None,
-                       help="draws the curriculum spans (default: one epoch)")
+    sched.add_argument(
+        "--num-samples",
+        type=int,
+        default=None,
+        help="draws the curriculum spans (default: one epoch)",
+    )
     sched.add_argument("--epochs", type=int, default=1, help="epochs to profile (default 1)")
     sched.add_argument("--seed", type=int, default=0)
     sched.add_argument("--reverse", action="store_true", help="anti-curriculum: hard first")
@@ -66,9 +90,11 @@ def _parser() -> argparse.ArgumentParser:
     sched.add_argument("--plot", type=Path, default=None, help="write a PNG plot here")
     sched.add_argument("--json", type=Path, default=None, help="write the profile as JSON here")
 
-    demo = sub.add_parser("demo", help="order the shipped corpus and write schedule.png",
-                          description="Score the shipped demo corpus, print the stage table and "
-                                      "write schedule.png.")
+    demo = sub.add_parser(
+        "demo",
+        help="order the shipped corpus and write schedule.png",
+        description="Score the shipped demo corpus, print the stage table and write schedule.png.",
+    )
     demo.add_argument("--out-dir", type=Path, default=Path("."), help="where schedule.png goes")
     demo.add_argument("--pacing", choices=sorted(PACINGS), default="root")
     demo.add_argument("--seed", type=int, default=0)
@@ -85,7 +111,9 @@ def _score(args: argparse.Namespace) -> int:
         if args.metric is not None:
             params["metric"] = args.metric
     elif args.metric is not None:
-        raise ValueError(f"--metric only applies to --scorer readability, not --scorer {args.scorer}")
+        raise ValueError(
+            f"--metric only applies to --scorer readability, not --scorer {args.scorer}"
+        )
     scorer = get_scorer(args.scorer, **params)
     if args.cache_dir is not None:
         scores = ScoreCache(args.cache_dir).get_or_compute(scorer, texts)
@@ -116,29 +144,42 @@ def _schedule(args: argparse.Namespace) -> int:
     order = np.concatenate([sampler.global_order(e) for e in range(args.epochs)])
     profile = schedule_profile(order, scores, bins=args.bins)
     print(f"{sampler!r}, {args.epochs} epoch(s)")
-    print(f"{'training':>13}  {'competence':>10}  {'mean':>7}  " + "  ".join(
-        f"{'p%g' % p:>6}" for p in profile.percentiles) + "   (difficulty percentile of corpus)")
+    print(
+        f"{'training':>13}  {'competence':>10}  {'mean':>7}  "
+        + "  ".join(f"{f'p{p:g}':>6}" for p in profile.percentiles)
+        + "   (difficulty percentile of corpus)"
+    )
     span = len(order) / sampler.num_samples
     for i in range(len(profile.centers)):
         lo, hi = profile.edges[i], profile.edges[i + 1]
         competence = float(pacing(hi * span)) if hi * span < 1 else 1.0
         cells = "  ".join(f"{v:>6.1f}" for v in profile.rank[i])
-        print(f"{lo:>5.0%} - {hi:>5.0%}  {competence:>10.2f}  {profile.mean_score[i]:>7.2f}  {cells}")
+        print(
+            f"{lo:>5.0%} - {hi:>5.0%}  {competence:>10.2f}  {profile.mean_score[i]:>7.2f}  {cells}"
+        )
     if args.json is not None:
-        args.json.write_text(json.dumps({
-            "sampler": repr(sampler),
-            "edges": profile.edges.tolist(),
-            "percentiles": list(profile.percentiles),
-            "rank": profile.rank.tolist(),
-            "score": profile.score.tolist(),
-            "mean_score": profile.mean_score.tolist(),
-        }, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "sampler": repr(sampler),
+                    "edges": profile.edges.tolist(),
+                    "percentiles": list(profile.percentiles),
+                    "rank": profile.rank.tolist(),
+                    "score": profile.score.tolist(),
+                    "mean_score": profile.mean_score.tolist(),
+                },
+                indent=2,
+            )
+        )
         print(f"wrote {args.json}")
     if args.plot is not None:
         from curriculum.viz import plot_schedule
 
-        fig = plot_schedule(profile, title=f"{args.pacing} pacing: difficulty of emitted samples",
-                            competence=pacing if args.epochs == 1 and args.num_samples is None else None)
+        fig = plot_schedule(
+            profile,
+            title=f"{args.pacing} pacing: difficulty of emitted samples",
+            competence=pacing if args.epochs == 1 and args.num_samples is None else None,
+        )
         fig.savefig(args.plot, dpi=120)
         print(f"wrote {args.plot}")
     return 0

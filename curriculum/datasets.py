@@ -1,4 +1,4 @@
-"""Getting texts in: map-style datasets (HF ``datasets`` included), corpus files, the demo corpus."""
+"""Getting texts in: map-style datasets (HF ``datasets`` too), corpus files, the demo corpus."""
 
 from __future__ import annotations
 
@@ -52,7 +52,9 @@ def dataset_texts(dataset: Any, *, text_field: str = "text") -> list[str]:
     return check_texts(texts, name="dataset texts")
 
 
-def score_texts(texts: Sequence[str], *, scorer: Any = "readability", cache: Any = None) -> NDArray[np.float64]:
+def score_texts(
+    texts: Sequence[str], *, scorer: Any = "readability", cache: Any = None
+) -> NDArray[np.float64]:
     """Scores of ``texts`` from a scorer (instance or registered name), through an optional cache.
 
     Args:
@@ -70,8 +72,9 @@ def score_texts(texts: Sequence[str], *, scorer: Any = "readability", cache: Any
     else:
         cache = cache if isinstance(cache, ScoreCache) else ScoreCache(cache)
         scores = cache.get_or_compute(scorer, items)
-    return check_scores(scores, name=f"scores from {scorer!r}", expected_len=len(items),
-                        what="corpus")
+    return check_scores(
+        scores, name=f"scores from {scorer!r}", expected_len=len(items), what="corpus"
+    )
 
 
 def read_corpus(path: str | os.PathLike[str], *, text_field: str = "text") -> list[dict[str, Any]]:

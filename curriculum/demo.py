@@ -1,8 +1,12 @@
-"""The demo behind ``make demo`` / ``curriculum demo``: order the shipped corpus from simple to
-complex and show what the sampler emits, stage by stage."""
+"""The demo behind ``make demo`` / ``curriculum demo``.
+
+It orders the shipped corpus from simple to complex and shows what the sampler emits, stage by
+stage.
+"""
 
 from __future__ import annotations
 
+import itertools
 import textwrap
 import time
 from pathlib import Path
@@ -29,20 +33,22 @@ def stage_table(
     """
     cuts = np.linspace(0, order.size, stages + 1).round().astype(int)
     rows = []
-    for k, (lo, hi) in enumerate(zip(cuts[:-1], cuts[1:])):
+    for k, (lo, hi) in enumerate(itertools.pairwise(cuts)):
         part = order[lo:hi]
         s = scores[part]
         example = int(part[np.argmin(np.abs(s - np.median(s)))])
         technical = np.mean([records[i]["source"].startswith("debian") for i in part])
-        rows.append({
-            "stage": k + 1,
-            "share": (lo / order.size, hi / order.size),
-            "mean": float(s.mean()),
-            "p10": float(np.percentile(s, 10)),
-            "p90": float(np.percentile(s, 90)),
-            "technical": float(technical),
-            "example": records[example]["text"],
-        })
+        rows.append(
+            {
+                "stage": k + 1,
+                "share": (lo / order.size, hi / order.size),
+                "mean": float(s.mean()),
+                "p10": float(np.percentile(s, 10)),
+                "p90": float(np.percentile(s, 90)),
+                "technical": float(technical),
+                "example": records[example]["text"],
+            }
+        )
     return rows
 
 
@@ -76,8 +82,11 @@ def run_demo(
     order = np.fromiter(iter(sampler), dtype=np.int64, count=len(sampler))
     shuffled = np.random.default_rng(seed).permutation(len(texts))
 
-    print(f"curriculum demo: {len(texts)} real passages (fortunes + Debian Reference), "
-          f"scored by Flesch-Kincaid grade", file=out)
+    print(
+        f"curriculum demo: {len(texts)} real passages (fortunes + Debian Reference), "
+        f"scored by Flesch-Kincaid grade",
+        file=out,
+    )
     print(f"sampler: {sampler!r}\n", file=out)
     header = f"{'stage':>5}  {'training':>11}  {'grade':>5}  {'p10-p90':>11}  {'tech':>4}  example"
     print(header, file=out)
@@ -95,7 +104,8 @@ def run_demo(
     print(
         f"\nmean grade of the first tenth emitted: curriculum {scores[order[:tenth]].mean():.1f}, "
         f"plain shuffling {scores[shuffled[:tenth]].mean():.1f}; "
-        f"last tenth: {scores[order[-tenth:]].mean():.1f} vs {scores[shuffled[-tenth:]].mean():.1f}",
+        f"last tenth: {scores[order[-tenth:]].mean():.1f} "
+        f"vs {scores[shuffled[-tenth:]].mean():.1f}",
         file=out,
     )
     plot_path = None

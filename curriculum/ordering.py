@@ -22,6 +22,7 @@ epoch, plus O(max_blocks^2) for the counts.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -168,7 +169,7 @@ def curriculum_order(
 
     # Within each group, a random subset goes to each block: shuffle, then cut in block order.
     pool = rank.copy()
-    for lo, hi in zip(group_edges[:-1], group_edges[1:]):
+    for lo, hi in itertools.pairwise(group_edges):
         if hi - lo > 1:
             rng.shuffle(pool[lo:hi])
     block_dtype = np.uint16 if num_blocks < 2**16 else np.uint32
@@ -178,7 +179,7 @@ def curriculum_order(
     order = pool[np.argsort(block_of, kind="stable")]
     del pool, block_of
     # Within a block every open sample is equally likely at every position.
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
+    for lo, hi in itertools.pairwise(bounds):
         if hi - lo > 1:
             rng.shuffle(order[lo:hi])
     return order

@@ -11,9 +11,10 @@ competence ``c0`` and ``full_at``, the share of the curriculum at which competen
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -149,7 +150,7 @@ class Step(Pacing):
         super().__init__(c0=levels[0], full_at=full_at)
         for i, v in enumerate(levels):
             _check_unit(f"levels[{i}]", v)
-        if any(b < a for a, b in zip(levels, levels[1:])):
+        if any(b < a for a, b in itertools.pairwise(levels)):
             raise ValueError(f"levels must be non-decreasing, but got levels={levels!r}")
         n = len(levels)
         if boundaries is None:
@@ -256,7 +257,7 @@ PACINGS: dict[str, type[Pacing]] = {
     cls.name: cls for cls in (Linear, Root, Geometric, Step, Constant)
 }
 
-PacingLike = Union[str, Pacing, Callable[[Any], Any]]
+PacingLike: TypeAlias = "str | Pacing | Callable[[Any], Any]"
 
 
 def get_pacing(pacing: PacingLike, **params: Any) -> Pacing:
@@ -293,7 +294,8 @@ def get_pacing(pacing: PacingLike, **params: Any) -> Pacing:
     if callable(pacing):
         return FunctionPacing(pacing, **params)
     raise TypeError(
-        f"pacing must be a name, a Pacing or a callable, but got {type(pacing).__name__}: {pacing!r}"
+        "pacing must be a name, a Pacing or a callable, "
+        f"but got {type(pacing).__name__}: {pacing!r}"
     )
 
 

@@ -95,7 +95,9 @@ class CurriculumSampler(Sampler[int]):
         self.scores = check_scores(scores, expected_len=expected)
         self.pacing = get_pacing(pacing, c0=c0, full_at=full_at)
         n = self.scores.shape[0]
-        self.num_samples = check_int("num_samples", n if num_samples is None else num_samples, minimum=1)
+        self.num_samples = check_int(
+            "num_samples", n if num_samples is None else num_samples, minimum=1
+        )
         self.seed = check_int("seed", seed, minimum=0)
         self.num_replicas, self.rank = _resolve_ranks(num_replicas, rank)
         self.reverse = bool(reverse)
@@ -319,7 +321,6 @@ def _resolve_ranks(num_replicas: int | None, rank: int | None) -> tuple[int, int
     rank = check_int("rank", rank, minimum=0)
     if rank >= num_replicas:
         raise ValueError(
-            f"rank must be in [0, num_replicas - 1] = [0, {num_replicas - 1}], "
-            f"but got rank={rank}"
+            f"rank must be in [0, num_replicas - 1] = [0, {num_replicas - 1}], but got rank={rank}"
         )
     return num_replicas, rank

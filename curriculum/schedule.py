@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -57,10 +58,13 @@ def schedule_profile(
     s = check_scores(scores)
     idx = np.asarray(order)
     if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
-        raise ValueError(f"order must be a non-empty 1-D array of indices, but got shape {idx.shape}")
+        raise ValueError(
+            f"order must be a non-empty 1-D array of indices, but got shape {idx.shape}"
+        )
     if idx.min() < 0 or idx.max() >= s.shape[0]:
         raise ValueError(
-            f"order holds indices outside [0, {s.shape[0] - 1}] (min {idx.min()}, max {idx.max()}); "
+            f"order holds indices outside [0, {s.shape[0] - 1}] "
+            f"(min {idx.min()}, max {idx.max()}); "
             "profile an order drawn from these scores"
         )
     bins = min(check_int("bins", bins, minimum=1), idx.size)
@@ -68,7 +72,7 @@ def schedule_profile(
     cuts = np.linspace(0, idx.size, bins + 1).round().astype(int)
     q = tuple(float(p) for p in percentiles)
     rank_rows, score_rows, means = [], [], []
-    for lo, hi in zip(cuts[:-1], cuts[1:]):
+    for lo, hi in itertools.pairwise(cuts):
         part = idx[lo:hi]
         rank_rows.append(np.percentile(ranks[part], q))
         score_rows.append(np.percentile(s[part], q))

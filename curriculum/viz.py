@@ -1,5 +1,8 @@
-"""Plots of pacings and schedules. Each function returns a matplotlib ``Figure`` built without
-pyplot, so it works headless and in notebooks alike (needs the ``viz`` extra)."""
+"""Plots of pacings and schedules.
+
+Each function returns a matplotlib ``Figure`` built without pyplot, so it works headless and in
+notebooks alike (needs the ``viz`` extra).
+"""
 
 from __future__ import annotations
 
@@ -40,10 +43,17 @@ def plot_pacing(
     ax = fig.subplots()
     t = np.linspace(0.0, 1.0, 501)
     for label, pacing in items.items():
-        ax.plot(t, pacing(t), label=label, drawstyle="steps-post" if pacing.breakpoints() else "default")
+        ax.plot(
+            t, pacing(t), label=label, drawstyle="steps-post" if pacing.breakpoints() else "default"
+        )
     ax.plot([0, 1], [0, 1], color="0.7", linestyle=":", label="one epoch consumed")
-    ax.set(xlabel="training progress", ylabel="competence (share of ranking open)",
-           xlim=(0, 1), ylim=(0, 1.02), title="Pacing functions")
+    ax.set(
+        xlabel="training progress",
+        ylabel="competence (share of ranking open)",
+        xlim=(0, 1),
+        ylim=(0, 1.02),
+        title="Pacing functions",
+    )
     ax.legend(loc="lower right")
     return fig
 
@@ -69,15 +79,26 @@ def plot_schedule(
     q = profile.percentiles
     lo, hi = 0, len(q) - 1
     if len(q) >= 2:
-        ax.fill_between(x, profile.rank[:, lo], profile.rank[:, hi], alpha=0.25,
-                        label=f"p{q[lo]:g}-p{q[hi]:g}")
+        ax.fill_between(
+            x, profile.rank[:, lo], profile.rank[:, hi], alpha=0.25, label=f"p{q[lo]:g}-p{q[hi]:g}"
+        )
     mid = len(q) // 2
-    ax.plot(x, profile.rank[:, mid], marker="o", label=f"p{q[mid]:g} (median)" if q[mid] == 50 else f"p{q[mid]:g}")
+    ax.plot(
+        x,
+        profile.rank[:, mid],
+        marker="o",
+        label=f"p{q[mid]:g} (median)" if q[mid] == 50 else f"p{q[mid]:g}",
+    )
     if competence is not None:
         pacing = get_pacing(competence)
         t = np.linspace(0, 1, 201)
         ax.plot(t, 100 * pacing(t), color="0.4", linestyle="--", label="open part of ranking")
-    ax.set(xlabel="training progress", ylabel="difficulty percentile of emitted samples",
-           xlim=(0, 1), ylim=(0, 100), title=title)
+    ax.set(
+        xlabel="training progress",
+        ylabel="difficulty percentile of emitted samples",
+        xlim=(0, 1),
+        ylim=(0, 100),
+        title=title,
+    )
     ax.legend(loc="lower right")
     return fig

@@ -27,7 +27,9 @@ def _load(path: Path) -> list[dict[str, str]]:
     return [r for r in rows if r["text"].strip() and len(r["text"]) <= MAX_CHARS]
 
 
-def _stratified(rows: list[dict[str, str]], k: int, rng: np.random.Generator) -> list[dict[str, str]]:
+def _stratified(
+    rows: list[dict[str, str]], k: int, rng: np.random.Generator
+) -> list[dict[str, str]]:
     by_source: dict[str, list[dict[str, str]]] = defaultdict(list)
     for row in rows:
         by_source[row["source"]].append(row)
@@ -52,9 +54,17 @@ def main() -> None:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with OUT.open("w", encoding="utf-8") as f:
         for row in rows:
-            f.write(json.dumps({"id": row["id"], "source": row["source"], "text": row["text"]},
-                               ensure_ascii=False) + "\n")
-    print(f"wrote {len(rows)} passages ({len(fortunes)} fortunes, {len(debian)} Debian Reference) to {OUT}")
+            f.write(
+                json.dumps(
+                    {"id": row["id"], "source": row["source"], "text": row["text"]},
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
+    print(
+        f"wrote {len(rows)} passages ({len(fortunes)} fortunes, "
+        f"{len(debian)} Debian Reference) to {OUT}"
+    )
 
 
 if __name__ == "__main__":

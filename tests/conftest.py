@@ -18,7 +18,7 @@ def _read(name: str, limit: int) -> list[dict[str, str]]:
     if not path.exists():  # outside the workplace: the shipped corpus is real text too
         return load_demo_corpus()[:limit]
     with path.open(encoding="utf-8") as f:
-        rows = [json.loads(line) for _, line in zip(range(limit), f)]
+        rows = [json.loads(line) for _, line in zip(range(limit), f, strict=False)]
     return rows
 
 

@@ -15,7 +15,7 @@ from curriculum.cache import corpus_fingerprint, load_scores, save_scores, sidec
 class CountingScorer(LengthScorer):
     calls = 0
 
-    def score(self, texts):  # noqa: ANN001, ANN201
+    def score(self, texts):
         type(self).calls += 1
         return super().score(texts)
 
@@ -58,7 +58,9 @@ def test_stale_entry_is_reported_with_what_differs(tmp_path: Path, fortunes: lis
     meta = json.loads(sidecar(path).read_text())
     meta["corpus"] = "0" * 32  # as if copied from another corpus
     sidecar(path).write_text(json.dumps(meta))
-    with pytest.raises(StaleCacheError, match=r"stale:\n  corpus: cached '0{32}', expected '[0-9a-f]{32}'"):
+    with pytest.raises(
+        StaleCacheError, match=r"stale:\n  corpus: cached '0{32}', expected '[0-9a-f]{32}'"
+    ):
         ScoreCache(tmp_path).get_or_compute(ReadabilityScorer(), fortunes[:20])
 
 
@@ -67,14 +69,19 @@ def test_stale_entry_is_reported_with_what_differs(tmp_path: Path, fortunes: lis
     [
         (lambda p: p.write_bytes(b"not numpy"), r"scores file .* is corrupt"),
         (lambda p: p.write_bytes(p.read_bytes()[:-16]), r"is corrupt|does not match its metadata"),
-        (lambda p: np.save(p, np.zeros(20)), r"does not match its metadata .* changed or half-written"),
+        (
+            lambda p: np.save(p, np.zeros(20)),
+            r"does not match its metadata .* changed or half-written",
+        ),
         (lambda p: np.save(p, np.zeros((20, 2))), r"not one number per text"),
         (lambda p: sidecar(p).write_text("{broken"), r"score metadata .* is corrupt"),
         (lambda p: sidecar(p).unlink(), r"score metadata .* is missing"),
         (lambda p: sidecar(p).write_text('{"format_version": 7}'), r"format_version=7, expected 1"),
     ],
 )
-def test_corrupt_entries_raise_and_name_the_fix(tmp_path: Path, fortunes: list[str], damage, match) -> None:  # noqa: ANN001
+def test_corrupt_entries_raise_and_name_the_fix(
+    tmp_path: Path, fortunes: list[str], damage, match
+) -> None:
     path = _entry(tmp_path, fortunes[:20])
     damage(path)
     with pytest.raises(CacheError, match=match) as info:
@@ -108,7 +115,7 @@ def test_bare_npy_is_accepted_only_when_asked(tmp_path: Path) -> None:
 
 def test_a_scorer_returning_bad_values_is_not_cached(tmp_path: Path) -> None:
     class Broken(LengthScorer):
-        def score(self, texts):  # noqa: ANN001, ANN201
+        def score(self, texts):
             return np.array([np.nan] * len(texts))
 
     with pytest.raises(ValueError, match=r"a scorer must return one finite float per text"):

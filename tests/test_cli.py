@@ -20,9 +20,14 @@ def corpus(tmp_path: Path, fortunes: list[str], debian: list[str]) -> Path:
     return path
 
 
-def test_score_then_schedule_with_plot(tmp_path: Path, corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_score_then_schedule_with_plot(
+    tmp_path: Path, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "scores.npy"
-    assert main(["score", str(corpus), "--scorer", "readability", "-o", str(out), "--no-progress"]) == 0
+    assert (
+        main(["score", str(corpus), "--scorer", "readability", "-o", str(out), "--no-progress"])
+        == 0
+    )
     scores = np.load(out)
     assert scores.shape == (200,)
     meta = json.loads(out.with_suffix(".json").read_text())
@@ -30,8 +35,21 @@ def test_score_then_schedule_with_plot(tmp_path: Path, corpus: Path, capsys: pyt
     assert "scored 200 texts" in capsys.readouterr().out
 
     plot, table = tmp_path / "schedule.png", tmp_path / "profile.json"
-    code = main(["schedule", "--scores", str(out), "--pacing", "root", "--bins", "5",
-                 "--plot", str(plot), "--json", str(table)])
+    code = main(
+        [
+            "schedule",
+            "--scores",
+            str(out),
+            "--pacing",
+            "root",
+            "--bins",
+            "5",
+            "--plot",
+            str(plot),
+            "--json",
+            str(table),
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "competence" in printed and printed.count("%") >= 10
@@ -44,11 +62,28 @@ def test_score_then_schedule_with_plot(tmp_path: Path, corpus: Path, capsys: pyt
 def test_score_with_metric_cache_and_other_scorers(tmp_path: Path, corpus: Path) -> None:
     cache = tmp_path / "cache"
     for _ in range(2):
-        assert main(["score", str(corpus), "--metric", "smog_index", "--cache-dir", str(cache),
-                     "-o", str(tmp_path / "s.npy"), "--no-progress"]) == 0
+        assert (
+            main(
+                [
+                    "score",
+                    str(corpus),
+                    "--metric",
+                    "smog_index",
+                    "--cache-dir",
+                    str(cache),
+                    "-o",
+                    str(tmp_path / "s.npy"),
+                    "--no-progress",
+                ]
+            )
+            == 0
+        )
     assert len(list(cache.glob("*.npy"))) == 1
     for scorer in ("length", "compression"):
-        assert main(["score", str(corpus), "--scorer", scorer, "-o", str(tmp_path / f"{scorer}.npy")]) == 0
+        assert (
+            main(["score", str(corpus), "--scorer", scorer, "-o", str(tmp_path / f"{scorer}.npy")])
+            == 0
+        )
 
 
 def test_plain_text_input(tmp_path: Path, fortunes: list[str]) -> None:
@@ -62,13 +97,32 @@ def test_plain_text_input(tmp_path: Path, fortunes: list[str]) -> None:
     ("argv", "message"),
     [
         (["score", "missing.jsonl", "-o", "s.npy"], "input file missing.jsonl does not exist"),
-        (["score", "{corpus}", "--metric", "nope", "-o", "{tmp}/s.npy"], "metric must be a textstat metric"),
-        (["score", "{corpus}", "--scorer", "length", "--metric", "smog_index", "-o", "{tmp}/s.npy"],
-         "--metric only applies to --scorer readability"),
-        (["score", "{corpus}", "--text-field", "body", "-o", "{tmp}/s.npy"],
-         "must be a JSON object with a 'body' field"),
+        (
+            ["score", "{corpus}", "--metric", "nope", "-o", "{tmp}/s.npy"],
+            "metric must be a textstat metric",
+        ),
+        (
+            [
+                "score",
+                "{corpus}",
+                "--scorer",
+                "length",
+                "--metric",
+                "smog_index",
+                "-o",
+                "{tmp}/s.npy",
+            ],
+            "--metric only applies to --scorer readability",
+        ),
+        (
+            ["score", "{corpus}", "--text-field", "body", "-o", "{tmp}/s.npy"],
+            "must be a JSON object with a 'body' field",
+        ),
         (["schedule", "--scores", "{tmp}/none.npy"], "no scores file"),
-        (["schedule", "--scores", "{tmp}/bad.npy", "--c0", "2"], "c0 must be in (0, 1], but got c0=2.0"),
+        (
+            ["schedule", "--scores", "{tmp}/bad.npy", "--c0", "2"],
+            "c0 must be in (0, 1], but got c0=2.0",
+        ),
         (["schedule", "--scores", "{tmp}/nan.npy"], "non-finite"),
     ],
 )
@@ -97,11 +151,17 @@ def test_demo_runs_as_installed_console_script(tmp_path: Path) -> None:
     script = Path(sys.executable).parent / "curriculum"
     result = subprocess.run(
         [str(script), "demo", "--out-dir", str(tmp_path), "--cache-dir", str(tmp_path / "cache")],
-        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     assert "stage" in result.stdout and "wrote" in result.stdout
     assert (tmp_path / "schedule.png").stat().st_size > 10_000
-    grades = [float(line.split()[4]) for line in result.stdout.splitlines()
-              if line.strip()[:1].isdigit() and "%" in line]
+    grades = [
+        float(line.split()[4])
+        for line in result.stdout.splitlines()
+        if line.strip()[:1].isdigit() and "%" in line
+    ]
     assert len(grades) == 5 and grades == sorted(grades)

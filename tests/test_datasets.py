@@ -56,20 +56,25 @@ def test_missing_file() -> None:
 def test_dataset_texts_from_map_style_and_hf(fortunes: list[str]) -> None:
     assert dataset_texts(fortunes[:3]) == fortunes[:3]
     assert dataset_texts([{"t": x} for x in fortunes[:3]], text_field="t") == fortunes[:3]
-    with pytest.raises(KeyError, match=r"text_field='text' is not a key of dataset\[0\]; its keys are \['t'\]"):
+    with pytest.raises(
+        KeyError, match=r"text_field='text' is not a key of dataset\[0\]; its keys are \['t'\]"
+    ):
         dataset_texts([{"t": "x"}])
     with pytest.raises(TypeError, match=r"dataset must be map-style"):
         dataset_texts(iter(["a"]))
     datasets = pytest.importorskip("datasets")
     ds = datasets.Dataset.from_dict({"content": fortunes[:3]})
     assert dataset_texts(ds, text_field="content") == fortunes[:3]
-    with pytest.raises(KeyError, match=r"text_field='text' is not a column of the dataset; columns are \['content'\]"):
+    with pytest.raises(
+        KeyError,
+        match=r"text_field='text' is not a column of the dataset; columns are \['content'\]",
+    ):
         dataset_texts(ds)
 
 
 def test_score_texts_validates_what_a_scorer_returns() -> None:
     class Short:
-        def score(self, texts):  # noqa: ANN001, ANN201
+        def score(self, texts):
             return [1.0]
 
     with pytest.raises(ValueError, match=r"has 1 values but the corpus has 2 samples"):

@@ -45,8 +45,12 @@ def _order(case: dict) -> tuple[np.ndarray, np.ndarray]:
     pacing = get_pacing(case["pacing"], c0=c0)
     rank = difficulty_rank(case["scores"], seed=case["seed"], reverse=case["reverse"])
     order = curriculum_order(
-        rank, pacing, num_samples=case["num_samples"], seed=case["seed"],
-        epoch=case["epoch"], max_blocks=case["max_blocks"],
+        rank,
+        pacing,
+        num_samples=case["num_samples"],
+        seed=case["seed"],
+        epoch=case["epoch"],
+        max_blocks=case["max_blocks"],
     )
     return rank, order
 
@@ -79,17 +83,23 @@ def test_nothing_is_drawn_before_the_pacing_opens_it(case: dict) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.integers(50, 2000), st.sampled_from(["linear", "root", "geometric", "step"]),
-       st.integers(0, 2**31), st.integers(1, 3))
+@given(
+    st.integers(50, 2000),
+    st.sampled_from(["linear", "root", "geometric", "step"]),
+    st.integers(0, 2**31),
+    st.integers(1, 3),
+)
 def test_easy_before_hard(n: int, pacing: str, seed: int, epochs: int) -> None:
     """Over a curriculum of one or more epochs, the first tenth emitted is easier on average
     than the last tenth."""
     scores = np.random.default_rng(seed).permutation(n).astype(float)
     rank = difficulty_rank(scores, seed=seed)
-    emitted = np.concatenate([
-        curriculum_order(rank, get_pacing(pacing), num_samples=epochs * n, seed=seed, epoch=e)
-        for e in range(epochs)
-    ])
+    emitted = np.concatenate(
+        [
+            curriculum_order(rank, get_pacing(pacing), num_samples=epochs * n, seed=seed, epoch=e)
+            for e in range(epochs)
+        ]
+    )
     tenth = emitted.size // 10
     assert scores[emitted[:tenth]].mean() < scores[emitted[-tenth:]].mean()
 
@@ -161,8 +171,10 @@ def test_curriculum_over_several_epochs_continues_progress() -> None:
     scores = np.arange(n, dtype=float)
     rank = difficulty_rank(scores, seed=0)
     pace = get_pacing("linear", c0=0.1)
-    means = [scores[curriculum_order(rank, pace, num_samples=3 * n, epoch=e)[: n // 10]].mean()
-             for e in range(4)]
+    means = [
+        scores[curriculum_order(rank, pace, num_samples=3 * n, epoch=e)[: n // 10]].mean()
+        for e in range(4)
+    ]
     assert means[0] < means[1] < means[2]
     assert abs(means[3] - n / 2) < 0.1 * n  # epoch 3 is past the curriculum
 

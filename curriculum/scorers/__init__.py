@@ -44,7 +44,5 @@ def get_scorer(scorer: Scorer | SupportsScore | str, **params: Any) -> Any:
     if params:
         raise TypeError(f"parameters {sorted(params)} can only be given with a scorer name")
     if not isinstance(scorer, SupportsScore):
-        raise TypeError(
-            f"scorer must have a score(texts) method, but got {type(scorer).__name__}"
-        )
+        raise TypeError(f"scorer must have a score(texts) method, but got {type(scorer).__name__}")
     return scorer

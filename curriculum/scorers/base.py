@@ -34,7 +34,7 @@ class Scorer(ABC):
     #: Registry name, also used in cache file names.
     name: ClassVar[str] = "scorer"
 
-    def fit(self, texts: Sequence[str]) -> Scorer:  # noqa: ARG002 - stateless by default
+    def fit(self, texts: Sequence[str]) -> Scorer:
         """Learn corpus-level state; stateless scorers return ``self`` unchanged."""
         return self
 

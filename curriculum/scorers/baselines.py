@@ -1,5 +1,4 @@
-"""Cheap difficulty baselines used in the curriculum-learning literature: length and
-compressibility."""
+"""Cheap difficulty baselines from the curriculum-learning literature: length, compressibility."""
 
 from __future__ import annotations
 

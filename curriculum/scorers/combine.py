@@ -57,10 +57,13 @@ def _check_weights(weights: Sequence[float] | None, n: int) -> NDArray[np.float6
         return np.ones(n)
     w = np.asarray(weights, dtype=np.float64)
     if w.shape != (n,):
-        raise ValueError(f"weights must have {n} values (one per scorer), but got weights={list(weights)!r}")
+        raise ValueError(
+            f"weights must have {n} values (one per scorer), but got weights={list(weights)!r}"
+        )
     if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
         raise ValueError(
-            f"weights must be finite, non-negative and not all zero, but got weights={list(weights)!r}"
+            "weights must be finite, non-negative and not all zero, "
+            f"but got weights={list(weights)!r}"
         )
     return w
 

