@@ -5,13 +5,15 @@ Messages name the parameter, the bad value and the fix (see STYLE.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["check_int", "check_scores", "check_texts"]
+__all__ = ["build_registered", "check_int", "check_scores", "check_texts"]
+
+T = TypeVar("T")
 
 _SHOWN = 5  # bad positions listed in an error message
 
@@ -116,6 +118,35 @@ def check_int(name: str, value: Any, *, minimum: int = 0, allow_none: bool = Fal
     if value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, but got {name}={value!r}")
     return int(value)
+
+
+def build_registered(
+    registry: Mapping[str, Callable[..., T]],
+    name: str,
+    param: str,
+    params: dict[str, Any],
+    *,
+    alternative: str,
+) -> T:
+    """Construct ``registry[name](**params)``; a bad name or bad parameters name ``param``.
+
+    Args:
+        registry: name -> class.
+        name: the name given by the user.
+        param: the parameter it was given as (for messages).
+        params: keyword arguments for the class.
+        alternative: what else the parameter accepts, e.g. "a callable".
+    """
+    try:
+        cls = registry[name]
+    except KeyError:
+        raise ValueError(
+            f"{param} must be one of {sorted(registry)} or {alternative}, but got {param}={name!r}"
+        ) from None
+    try:
+        return cls(**params)
+    except TypeError as exc:
+        raise TypeError(f"invalid parameters for {param}={name!r}: {exc}") from None
 
 
 def fingerprint_array(values: Sequence[float] | NDArray[Any]) -> str:

@@ -19,6 +19,8 @@ from typing import Any, TypeAlias
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from curriculum._validation import build_registered
+
 __all__ = [
     "PACINGS",
     "Constant",
@@ -281,16 +283,7 @@ def get_pacing(pacing: PacingLike, **params: Any) -> Pacing:
             )
         return pacing
     if isinstance(pacing, str):
-        try:
-            cls = PACINGS[pacing]
-        except KeyError:
-            raise ValueError(
-                f"pacing must be one of {sorted(PACINGS)} or a callable, but got pacing={pacing!r}"
-            ) from None
-        try:
-            return cls(**params)
-        except TypeError as exc:
-            raise TypeError(f"invalid parameters for pacing={pacing!r}: {exc}") from None
+        return build_registered(PACINGS, pacing, "pacing", params, alternative="a callable")
     if callable(pacing):
         return FunctionPacing(pacing, **params)
     raise TypeError(

@@ -191,6 +191,24 @@ def test_reverse_ranks_hardest_first() -> None:
     assert difficulty_rank(scores).tolist() == [1, 2, 0]
 
 
+def test_slow_pacing_widens_the_window_and_keeps_exactly_once() -> None:
+    """Geometric pacing opens fewer samples than one epoch draws: the window widens to the end of
+    each block, so every sample still comes exactly once and blocks come strictly easiest-first."""
+    n = 5000
+    rank = difficulty_rank(np.arange(n, dtype=float), seed=0)
+    pacing = get_pacing("geometric", c0=0.01)
+    order = curriculum_order(rank, pacing, seed=0)
+    assert sorted(order.tolist()) == list(range(n))
+    bounds, opened, window = open_windows(n, pacing, num_samples=n)
+    widened = np.flatnonzero(window > opened)
+    assert widened.size > len(bounds) // 2
+    consecutive = [k for k in widened if k - 1 in set(widened.tolist())]
+    assert consecutive
+    for k in consecutive:  # everything before was drawn: the pool is the next slice of the ranking
+        lo, hi = bounds[k], bounds[k + 1]
+        assert sorted(order[lo:hi].tolist()) == list(range(lo, hi))
+
+
 def test_open_windows_invariants() -> None:
     n = 1000
     bounds, opened, window = open_windows(n, get_pacing("geometric", c0=0.01), num_samples=n)

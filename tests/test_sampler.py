@@ -72,6 +72,7 @@ def test_ranks_are_disjoint_cover_the_epoch_and_match_the_ordering_functions(arg
     replicas = args["num_replicas"]
     samplers = [_make(args, rank=r) for r in range(replicas)]
     shares = [list(s) for s in samplers]
+    assert [list(_make(args, rank=r)) for r in range(replicas)] == shares  # deterministic
     assert all(len(share) == len(samplers[0]) for share in shares)
     merged = list(itertools.chain.from_iterable(shares))
     n = args["n"]

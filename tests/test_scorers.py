@@ -195,6 +195,11 @@ def test_bad_texts_are_named(texts: object, error: type, match: str, scorer: obj
         (lambda: get_scorer("bert"), ValueError, r"scorer must be one of .* but got scorer='bert'"),
         (lambda: get_scorer(object()), TypeError, r"scorer must have a score\(texts\) method"),
         (
+            lambda: get_scorer("length", metric="smog_index"),
+            TypeError,
+            r"invalid parameters for scorer='length'",
+        ),
+        (
             lambda: combine([[1.0, 2.0], [1.0]]),
             ValueError,
             r"all score arrays must have the same length, but got lengths \[2, 1\]",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from curriculum._validation import build_registered
 from curriculum.scorers.base import Scorer, SupportsScore
 from curriculum.scorers.baselines import CompressionScorer, LengthScorer
 from curriculum.scorers.combine import CombinedScorer, combine, percentile_rank
@@ -33,14 +34,7 @@ SCORERS: dict[str, type[Scorer]] = {
 def get_scorer(scorer: Scorer | SupportsScore | str, **params: Any) -> Any:
     """A scorer from a registered name (with ``params``) or an instance (returned as is)."""
     if isinstance(scorer, str):
-        try:
-            cls = SCORERS[scorer]
-        except KeyError:
-            raise ValueError(
-                f"scorer must be one of {sorted(SCORERS)} or a scorer instance, "
-                f"but got scorer={scorer!r}"
-            ) from None
-        return cls(**params)
+        return build_registered(SCORERS, scorer, "scorer", params, alternative="a scorer instance")
     if params:
         raise TypeError(f"parameters {sorted(params)} can only be given with a scorer name")
     if not isinstance(scorer, SupportsScore):
