@@ -14,24 +14,24 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def _read(name: str, limit: int) -> list[dict[str, str]]:
-    path = SHARED / name
-    if not path.exists():  # outside the workplace: the shipped corpus is real text too
-        return load_demo_corpus()[:limit]
+    path = SHARED / f"{name}.jsonl"
+    if not path.exists():  # outside the workplace: the shipped corpus holds the same real texts
+        rows = [r for r in load_demo_corpus() if r["source"].startswith(name)]
+        return rows[:limit]
     with path.open(encoding="utf-8") as f:
-        rows = [json.loads(line) for _, line in zip(range(limit), f, strict=False)]
-    return rows
+        return [json.loads(line) for _, line in zip(range(limit), f, strict=False)]
 
 
 @pytest.fixture(scope="session")
 def fortunes() -> list[str]:
     """300 real passages of very varied difficulty."""
-    return [r["text"] for r in _read("fortunes.jsonl", 300)]
+    return [r["text"] for r in _read("fortunes", 300)]
 
 
 @pytest.fixture(scope="session")
 def debian() -> list[str]:
     """100 real technical paragraphs."""
-    return [r["text"] for r in _read("debian-reference.jsonl", 100)]
+    return [r["text"] for r in _read("debian-reference", 100)]
 
 
 @pytest.fixture(scope="session")
