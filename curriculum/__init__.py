@@ -10,7 +10,14 @@ Score texts by difficulty, pick a pacing, and drop :class:`CurriculumSampler` in
 
 from curriculum.cache import CacheError, ScoreCache, StaleCacheError, load_scores, save_scores
 from curriculum.datasets import dataset_texts, load_demo_corpus, read_corpus, score_texts
-from curriculum.ordering import curriculum_order, difficulty_rank, open_windows, rank_share
+from curriculum.ordering import (
+    curriculum_order,
+    difficulty_rank,
+    open_windows,
+    rank_share,
+    stratified_order,
+    stratified_ranks,
+)
 from curriculum.pacing import PACINGS, Pacing, get_pacing
 from curriculum.sampler import CurriculumSampler
 from curriculum.schedule import ScheduleProfile, schedule_profile
@@ -58,4 +65,6 @@ __all__ = [
     "save_scores",
     "schedule_profile",
     "score_texts",
+    "stratified_order",
+    "stratified_ranks",
 ]

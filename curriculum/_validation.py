@@ -11,7 +11,13 @@ from typing import Any, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["build_registered", "check_int", "check_scores", "check_texts"]
+__all__ = [
+    "build_registered",
+    "check_int",
+    "check_scores",
+    "check_strata",
+    "check_texts",
+]
 
 T = TypeVar("T")
 
@@ -107,6 +113,23 @@ def check_scores(
             "fix or rescore those samples"
         )
     return out
+
+
+def check_strata(strata: Any, n: int, name: str = "strata") -> NDArray[Any]:
+    """Return ``strata`` as a 1-D array of ``n`` labels (ints or strings), or raise."""
+    arr = np.asarray(strata)
+    if arr.ndim != 1 or arr.shape[0] != n:
+        raise ValueError(f"{name} must hold one label per sample ({n}), but got shape {arr.shape}")
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.integer)
+        or np.issubdtype(arr.dtype, np.str_)
+        or np.issubdtype(arr.dtype, np.bool_)
+    ):
+        raise TypeError(
+            f"{name} must hold integer or string labels, but got dtype {arr.dtype}; "
+            "missing labels (None) are not allowed: give every sample a stratum"
+        )
+    return arr
 
 
 def check_int(name: str, value: Any, *, minimum: int = 0, allow_none: bool = False) -> Any:

@@ -27,7 +27,9 @@ __all__ = [
     "ScoreCache",
     "StaleCacheError",
     "corpus_fingerprint",
+    "load_array",
     "load_scores",
+    "save_array",
     "save_scores",
 ]
 
@@ -69,24 +71,23 @@ def _atomic_write(path: Path, write: Any) -> None:
         raise
 
 
-def save_scores(
-    path: str | os.PathLike[str],
-    scores: NDArray[np.float64],
-    metadata: dict[str, Any] | None = None,
+def save_array(
+    path: str | os.PathLike[str], values: NDArray[Any], metadata: dict[str, Any] | None = None
 ) -> Path:
-    """Write ``scores`` to ``path`` (``.npy``) and its metadata to the ``.json`` sidecar.
+    """Write ``values`` to ``path`` (``.npy``) and its metadata, with a checksum, to the sidecar.
 
     Returns:
-        The path of the scores file.
+        The path of the array file.
     """
     path = Path(path)
     if path.suffix != ".npy":
         raise ValueError(f"path must end in .npy, but got path={str(path)!r}")
-    values = np.ascontiguousarray(scores, dtype=np.float64)
+    values = np.ascontiguousarray(values)
     meta = {
         **(metadata or {}),
         "format_version": FORMAT_VERSION,
         "count": int(values.shape[0]),
+        "shape": list(values.shape),
         "checksum": fingerprint_array(values),
     }
     _atomic_write(path, lambda f: np.save(f, values, allow_pickle=False))
@@ -94,19 +95,24 @@ def save_scores(
     return path
 
 
-def load_scores(
+def load_array(
     path: str | os.PathLike[str],
     *,
+    what: str = "scores",
+    ndim: int = 1,
     expect: dict[str, Any] | None = None,
     require_metadata: bool = True,
-) -> NDArray[np.float64]:
-    """Read scores written by :func:`save_scores`, checking them against their metadata.
+    mmap: bool = False,
+) -> NDArray[Any]:
+    """Read an array written by :func:`save_array`, checking it against its metadata.
 
     Args:
         path: the ``.npy`` file.
+        what: what the array holds, for messages (``"scores"``, ``"embeddings"``).
+        ndim: the number of dimensions it must have.
         expect: metadata values that must match (e.g. ``corpus``, ``scorer``, ``params``).
-        require_metadata: without it, a bare ``.npy`` with no sidecar is accepted (values are
-            still checked for shape and finiteness).
+        require_metadata: without it, a bare ``.npy`` with no sidecar is accepted.
+        mmap: memory-map the file instead of reading it into memory.
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
@@ -115,9 +121,9 @@ def load_scores(
     """
     path = Path(path)
     meta_path = sidecar(path)
-    fix = f"delete {path} and {meta_path.name} and score again"
+    fix = f"delete {path} and {meta_path.name} and compute the {what} again"
     if not path.exists():
-        raise FileNotFoundError(f"no scores file at {path}; create it with `curriculum score`")
+        raise FileNotFoundError(f"no {what} file at {path}")
     meta: dict[str, Any] | None = None
     if meta_path.exists():
         try:
@@ -125,30 +131,29 @@ def load_scores(
             if not isinstance(meta, dict):
                 raise ValueError("not a JSON object")
         except (ValueError, UnicodeDecodeError) as exc:
-            raise CacheError(f"score metadata {meta_path} is corrupt ({exc}); {fix}") from None
+            raise CacheError(f"{what} metadata {meta_path} is corrupt ({exc}); {fix}") from None
     elif require_metadata or expect:
-        raise CacheError(f"score metadata {meta_path} is missing for {path}; {fix}")
+        raise CacheError(f"{what} metadata {meta_path} is missing for {path}; {fix}")
     try:
-        values = np.load(path, allow_pickle=False)
+        values = np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
     except (ValueError, OSError, EOFError) as exc:
-        raise CacheError(f"scores file {path} is corrupt ({exc}); {fix}") from None
-    if values.ndim != 1 or not np.issubdtype(values.dtype, np.number):
+        raise CacheError(f"{what} file {path} is corrupt ({exc}); {fix}") from None
+    if values.ndim != ndim or not np.issubdtype(values.dtype, np.number):
         raise CacheError(
-            f"scores file {path} holds an array of shape {values.shape} and dtype {values.dtype}, "
-            f"not one number per text; {fix}"
+            f"{what} file {path} holds an array of shape {values.shape} and dtype "
+            f"{values.dtype}, expected {ndim} dimension(s) of numbers; {fix}"
         )
-    values = values.astype(np.float64, copy=False)
     if meta is not None:
         if meta.get("format_version") != FORMAT_VERSION:
             raise CacheError(
-                f"score metadata {meta_path} has format_version={meta.get('format_version')!r}, "
-                f"expected {FORMAT_VERSION}; {fix}"
+                f"{what} metadata {meta_path} has format_version="
+                f"{meta.get('format_version')!r}, expected {FORMAT_VERSION}; {fix}"
             )
         if meta.get("count") != values.shape[0] or meta.get("checksum") != fingerprint_array(
             values
         ):
             raise CacheError(
-                f"scores file {path} does not match its metadata (count {values.shape[0]} vs "
+                f"{what} file {path} does not match its metadata (count {values.shape[0]} vs "
                 f"{meta.get('count')!r}, or checksum differs): it was changed or half-written; "
                 f"{fix}"
             )
@@ -159,11 +164,31 @@ def load_scores(
         ]
         if diffs:
             raise StaleCacheError(
-                f"scores in {path} are stale:\n  " + "\n  ".join(diffs) + f"\n{fix}"
+                f"{what} in {path} are stale:\n  " + "\n  ".join(diffs) + f"\n{fix}"
             )
     if not np.isfinite(values).all():
-        raise CacheError(f"scores file {path} holds non-finite values; {fix}")
+        raise CacheError(f"{what} file {path} holds non-finite values; {fix}")
     return values
+
+
+def save_scores(
+    path: str | os.PathLike[str],
+    scores: NDArray[np.float64],
+    metadata: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``scores`` (float64, 1-D) to ``path`` and its metadata to the ``.json`` sidecar."""
+    return save_array(path, np.asarray(scores, dtype=np.float64).reshape(-1), metadata)
+
+
+def load_scores(
+    path: str | os.PathLike[str],
+    *,
+    expect: dict[str, Any] | None = None,
+    require_metadata: bool = True,
+) -> NDArray[np.float64]:
+    """Read scores written by :func:`save_scores`; see :func:`load_array` for the checks."""
+    values = load_array(path, expect=expect, require_metadata=require_metadata)
+    return values.astype(np.float64, copy=False)
 
 
 class ScoreCache:

@@ -35,11 +35,14 @@ __all__ = [
     "difficulty_rank",
     "open_windows",
     "rank_share",
+    "stratified_order",
+    "stratified_ranks",
 ]
 
 #: Tags that keep the run-level and epoch-level random streams apart (see STYLE.md).
 _RUN_STREAM = 0
 _EPOCH_STREAM = 1
+_MERGE_STREAM = 2
 
 
 def index_dtype(n: int) -> type[np.signedinteger]:
@@ -48,7 +51,7 @@ def index_dtype(n: int) -> type[np.signedinteger]:
 
 
 def difficulty_rank(
-    scores: ArrayLike, *, seed: int = 0, reverse: bool = False
+    scores: ArrayLike, *, seed: int = 0, reverse: bool = False, stream: tuple[int, ...] = ()
 ) -> NDArray[np.signedinteger]:
     """Sample indices ordered from easiest (lowest score) to hardest.
 
@@ -59,6 +62,7 @@ def difficulty_rank(
         scores: one difficulty per sample, higher is harder.
         seed: seed of the run-level random stream.
         reverse: hardest first (anti-curriculum).
+        stream: extra integers that select an independent random stream.
 
     Returns:
         A permutation of ``range(len(scores))`` (int32 when it fits).
@@ -66,7 +70,7 @@ def difficulty_rank(
     s = np.asarray(scores, dtype=np.float64)
     n = s.shape[0]
     perm = np.arange(n, dtype=index_dtype(n))
-    np.random.default_rng([seed, _RUN_STREAM]).shuffle(perm)
+    np.random.default_rng([seed, _RUN_STREAM, *stream]).shuffle(perm)
     keys = s[perm]
     if reverse:
         keys = -keys
@@ -123,6 +127,7 @@ def curriculum_order(
     seed: int = 0,
     epoch: int = 0,
     max_blocks: int = 512,
+    stream: tuple[int, ...] = (),
 ) -> NDArray[np.signedinteger]:
     """One epoch's order: every index of ``rank`` exactly once, paced from easy to hard.
 
@@ -133,13 +138,14 @@ def curriculum_order(
         seed: seed; with ``epoch`` it fixes the epoch-level random stream.
         epoch: epoch number.
         max_blocks: resolution of the epoch, see :func:`open_windows`.
+        stream: extra integers that select an independent random stream (one per stratum).
 
     Returns:
         A permutation of ``rank``'s values, in emission order.
     """
     n = int(rank.shape[0])
     num_samples = n if num_samples is None else num_samples
-    rng = np.random.default_rng([seed, _EPOCH_STREAM, epoch])
+    rng = np.random.default_rng([seed, _EPOCH_STREAM, epoch, *stream])
     if n == 0:
         return rank.copy()
     if epoch * n >= num_samples:  # past the curriculum: plain shuffling
@@ -183,6 +189,76 @@ def curriculum_order(
         if hi - lo > 1:
             rng.shuffle(order[lo:hi])
     return order
+
+
+def stratified_ranks(
+    scores: ArrayLike, strata: ArrayLike, *, seed: int = 0, reverse: bool = False
+) -> list[NDArray[np.signedinteger]]:
+    """Per stratum, its sample indices from easiest to hardest (see :func:`difficulty_rank`).
+
+    Args:
+        scores: one difficulty per sample, higher is harder (validated, finite).
+        strata: one label per sample (a cluster, a source, a concept...); strata are taken in
+            sorted label order.
+        seed: seed of the run-level stream (ties are broken independently per stratum).
+        reverse: hardest first.
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    n = s.shape[0]
+    _, inverse = np.unique(np.asarray(strata), return_inverse=True)
+    members = np.argsort(inverse, kind="stable").astype(index_dtype(n))
+    edges = np.concatenate(([0], np.cumsum(np.bincount(inverse))))
+    return [
+        members[lo:hi][difficulty_rank(s[members[lo:hi]], seed=seed, reverse=reverse, stream=(k,))]
+        for k, (lo, hi) in enumerate(itertools.pairwise(edges))
+    ]
+
+
+def stratified_order(
+    ranks: list[NDArray[np.signedinteger]],
+    pacing: Pacing,
+    *,
+    num_samples: int | None = None,
+    seed: int = 0,
+    epoch: int = 0,
+    max_blocks: int = 512,
+) -> NDArray[np.signedinteger]:
+    """One epoch's order that keeps every stage of training as diverse as the corpus.
+
+    Each stratum runs its own curriculum over its own ranking with the same pacing, and the strata
+    are interleaved in proportion to their sizes: any stretch of ``L`` consecutive positions
+    holds about ``L * n_s / N`` samples of stratum ``s`` (within one), so early training is not
+    all one topic. Every index appears exactly once.
+
+    Args:
+        ranks: per stratum, its indices from easiest to hardest (:func:`stratified_ranks`).
+        pacing: competence as a function of progress, applied within each stratum.
+        num_samples: draws the curriculum spans, all strata together (default one epoch).
+        seed: seed; strata get independent streams derived from it.
+        epoch: epoch number.
+        max_blocks: resolution of each stratum's epoch.
+    """
+    n = sum(int(r.shape[0]) for r in ranks)
+    num_samples = n if num_samples is None else num_samples
+    rng = np.random.default_rng([seed, _MERGE_STREAM, epoch])
+    parts, keys = [], []
+    for k, rank in enumerate(ranks):
+        size = int(rank.shape[0])
+        parts.append(
+            curriculum_order(
+                rank,
+                pacing,
+                num_samples=max(1, round(num_samples * size / n)),
+                seed=seed,
+                epoch=epoch,
+                max_blocks=max_blocks,
+                stream=(k,),
+            )
+        )
+        # The j-th sample of a stratum sits at (j + u) / size of the epoch: a proportional merge.
+        keys.append((np.arange(size) + rng.random()) / size)
+    order = np.concatenate(parts)
+    return order[np.argsort(np.concatenate(keys), kind="stable")]
 
 
 def rank_share(

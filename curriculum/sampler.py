@@ -12,8 +12,14 @@ import torch.distributed as dist
 from numpy.typing import ArrayLike, NDArray
 from torch.utils.data import Sampler
 
-from curriculum._validation import check_int, check_scores, fingerprint_array
-from curriculum.ordering import curriculum_order, difficulty_rank, rank_share
+from curriculum._validation import check_int, check_scores, check_strata, fingerprint_array
+from curriculum.ordering import (
+    curriculum_order,
+    difficulty_rank,
+    rank_share,
+    stratified_order,
+    stratified_ranks,
+)
 from curriculum.pacing import PacingLike, get_pacing
 
 if TYPE_CHECKING:
@@ -68,6 +74,10 @@ class CurriculumSampler(Sampler[int]):
         c0: start competence of a named pacing (its default when None).
         full_at: share of the curriculum at which competence reaches 1 (default 1.0).
         dataset: optional; when given, its length must equal ``len(scores)``.
+        strata: optional label per sample (cluster, source, concept). Each stratum then runs its
+            own curriculum and the strata are interleaved in proportion to their sizes, so every
+            stage of training is as diverse as the corpus (see
+            :func:`~curriculum.ordering.stratified_order`).
         max_blocks: time resolution of the pacing within an epoch.
 
     Example:
@@ -89,6 +99,7 @@ class CurriculumSampler(Sampler[int]):
         c0: float | None = None,
         full_at: float | None = None,
         dataset: Sequence[Any] | None = None,
+        strata: ArrayLike | None = None,
         max_blocks: int = 512,
     ) -> None:
         expected = None if dataset is None else len(dataset)
@@ -103,13 +114,14 @@ class CurriculumSampler(Sampler[int]):
         self.reverse = bool(reverse)
         self.drop_last = bool(drop_last)
         self.max_blocks = check_int("max_blocks", max_blocks, minimum=1)
+        self.strata = None if strata is None else check_strata(strata, n)
         if self.drop_last and n < self.num_replicas:
             raise ValueError(
                 f"drop_last=True with {n} samples and num_replicas={self.num_replicas} leaves "
                 "every rank empty; use drop_last=False or more samples"
             )
         self.epoch = 0
-        self._rank_order: NDArray[np.signedinteger] | None = None
+        self._rank_order: list[NDArray[np.signedinteger]] | None = None
         self._fingerprint: str | None = None
         self._cached: tuple[int, NDArray[np.signedinteger]] | None = None
         self._resume: tuple[int, int] | None = None
@@ -204,9 +216,24 @@ class CurriculumSampler(Sampler[int]):
     def global_order(self, epoch: int | None = None) -> NDArray[np.signedinteger]:
         """The order of all ranks together for ``epoch`` (default: the current epoch)."""
         epoch = self.epoch if epoch is None else check_int("epoch", epoch, minimum=0)
-        if self._rank_order is None:
-            self._rank_order = difficulty_rank(self.scores, seed=self.seed, reverse=self.reverse)
-        return curriculum_order(
+        if self._rank_order is None:  # the ranking is computed once per sampler
+            self._rank_order = (
+                [difficulty_rank(self.scores, seed=self.seed, reverse=self.reverse)]
+                if self.strata is None
+                else stratified_ranks(
+                    self.scores, self.strata, seed=self.seed, reverse=self.reverse
+                )
+            )
+        if self.strata is None:
+            return curriculum_order(
+                self._rank_order[0],
+                self.pacing,
+                num_samples=self.num_samples,
+                seed=self.seed,
+                epoch=epoch,
+                max_blocks=self.max_blocks,
+            )
+        return stratified_order(
             self._rank_order,
             self.pacing,
             num_samples=self.num_samples,
@@ -245,6 +272,7 @@ class CurriculumSampler(Sampler[int]):
             "reverse": self.reverse,
             "drop_last": self.drop_last,
             "max_blocks": self.max_blocks,
+            "strata_fingerprint": None if self.strata is None else fingerprint_array(self.strata),
         }
 
     def state_dict(self) -> dict[str, Any]:

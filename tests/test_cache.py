@@ -73,9 +73,12 @@ def test_stale_entry_is_reported_with_what_differs(tmp_path: Path, fortunes: lis
             lambda p: np.save(p, np.zeros(20)),
             r"does not match its metadata .* changed or half-written",
         ),
-        (lambda p: np.save(p, np.zeros((20, 2))), r"not one number per text"),
-        (lambda p: sidecar(p).write_text("{broken"), r"score metadata .* is corrupt"),
-        (lambda p: sidecar(p).unlink(), r"score metadata .* is missing"),
+        (
+            lambda p: np.save(p, np.zeros((20, 2))),
+            r"shape \(20, 2\) and dtype float64, expected 1 dimension\(s\) of numbers",
+        ),
+        (lambda p: sidecar(p).write_text("{broken"), r"scores metadata .* is corrupt"),
+        (lambda p: sidecar(p).unlink(), r"scores metadata .* is missing"),
         (lambda p: sidecar(p).write_text('{"format_version": 7}'), r"format_version=7, expected 1"),
     ],
 )
@@ -86,7 +89,7 @@ def test_corrupt_entries_raise_and_name_the_fix(
     damage(path)
     with pytest.raises(CacheError, match=match) as info:
         ScoreCache(tmp_path).get_or_compute(ReadabilityScorer(), fortunes[:20])
-    assert "delete" in str(info.value) and "score again" in str(info.value)
+    assert "delete" in str(info.value) and "compute the scores again" in str(info.value)
     assert path.exists()  # nothing is deleted behind the user's back
 
 
@@ -107,7 +110,7 @@ def test_bare_npy_is_accepted_only_when_asked(tmp_path: Path) -> None:
     np.save(path, np.array([1.0, np.nan]))
     with pytest.raises(CacheError, match=r"non-finite"):
         load_scores(path, require_metadata=False)
-    with pytest.raises(FileNotFoundError, match=r"no scores file"):
+    with pytest.raises(FileNotFoundError, match=r"no scores file at"):
         load_scores(tmp_path / "missing.npy")
     with pytest.raises(ValueError, match=r"path must end in .npy"):
         save_scores(tmp_path / "s.txt", np.ones(2))

@@ -7,7 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from curriculum.ordering import curriculum_order, difficulty_rank, open_windows, rank_share
+from curriculum.ordering import (
+    curriculum_order,
+    difficulty_rank,
+    open_windows,
+    rank_share,
+    stratified_order,
+    stratified_ranks,
+)
 from curriculum.pacing import Step, get_pacing
 
 PACINGS = ["linear", "root", "geometric", "step", "constant"]
@@ -233,3 +240,37 @@ def test_rank_shares_are_disjoint_and_cover(n: int, replicas: int, drop_last: bo
         assert merged.size == -(-n // replicas) * replicas
     interleaved = np.stack(shares, axis=1).ravel() if shares[0].size else merged
     np.testing.assert_array_equal(interleaved[: min(n, merged.size)], order[: min(n, merged.size)])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.integers(1, 80), min_size=1, max_size=5),
+    st.sampled_from(PACINGS),
+    st.integers(0, 2**31),
+    st.integers(0, 2),
+)
+def test_strata_interleave_in_proportion_and_keep_their_own_curriculum(
+    sizes: list[int], pacing: str, seed: int, epoch: int
+) -> None:
+    n = sum(sizes)
+    rng = np.random.default_rng(seed)
+    strata = rng.permutation(np.repeat(np.arange(len(sizes)), sizes))
+    scores = rng.random(n)
+    pace = get_pacing(pacing)
+    ranks = stratified_ranks(scores, strata, seed=seed)
+    order = stratified_order(ranks, pace, seed=seed, epoch=epoch)
+    assert sorted(order.tolist()) == list(range(n))
+    labels = strata[order]
+    for k, size in enumerate(sizes):
+        prefix = np.cumsum(labels == k)
+        expected = np.arange(1, n + 1) * size / n
+        assert np.all(np.abs(prefix - expected) < 1 + len(sizes) * size / n)
+        own = curriculum_order(
+            ranks[k],
+            pace,
+            num_samples=max(1, round(n * size / n)),
+            seed=seed,
+            epoch=epoch,
+            stream=(k,),
+        )
+        np.testing.assert_array_equal(order[labels == k], own)

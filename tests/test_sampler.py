@@ -349,3 +349,29 @@ def test_pacing_instance_and_callable_are_accepted() -> None:
     a = list(CurriculumSampler(scores, pacing=get_pacing("step", stages=3)))
     b = list(CurriculumSampler(scores, pacing=lambda t: np.minimum(1.0, 0.2 + t)))
     assert sorted(a) == sorted(b) == list(range(100))
+
+
+def test_strata_keep_every_stage_diverse(demo_records: list[dict], demo_scores: np.ndarray) -> None:
+    source = np.array([r["source"].split("/")[0] for r in demo_records])
+    plain = CurriculumSampler(demo_scores, seed=0)
+    mixed = CurriculumSampler(demo_scores, seed=0, strata=source)
+    share = (source == "debian-reference").mean()
+    first_plain = (source[list(plain)[:300]] == "debian-reference").mean()
+    first_mixed = (source[list(mixed)[:300]] == "debian-reference").mean()
+    assert first_plain < share / 2  # technical text is hard: a plain curriculum holds it back
+    assert abs(first_mixed - share) < 0.02  # strata: every stage has its share
+    order = list(mixed)
+    assert sorted(order) == list(range(len(source)))
+    within = demo_scores[[i for i in order if source[i] == "fortunes"]]
+    assert within[:200].mean() < within[-200:].mean()  # still easy-to-hard within a stratum
+
+
+def test_strata_are_part_of_the_state() -> None:
+    scores = _scores(100)
+    a = CurriculumSampler(scores, strata=np.arange(100) % 2)
+    with pytest.raises(ValueError, match=r"strata_fingerprint: saved"):
+        CurriculumSampler(scores, strata=np.arange(100) % 3).load_state_dict(a.state_dict())
+    with pytest.raises(ValueError, match=r"strata must hold one label per sample \(100\)"):
+        CurriculumSampler(scores, strata=[0, 1])
+    with pytest.raises(TypeError, match=r"strata must hold integer or string labels"):
+        CurriculumSampler(scores, strata=[None] * 100)
