@@ -9,6 +9,7 @@ Score texts by difficulty, pick a pacing, and drop :class:`CurriculumSampler` in
 """
 
 from curriculum.cache import CacheError, ScoreCache, StaleCacheError, load_scores, save_scores
+from curriculum.concepts import Concept, ConceptGraph, example_value_graph
 from curriculum.datasets import dataset_texts, load_demo_corpus, read_corpus, score_texts
 from curriculum.ordering import (
     curriculum_order,
@@ -25,6 +26,8 @@ from curriculum.scorers import (
     SCORERS,
     CombinedScorer,
     CompressionScorer,
+    ConceptGraphScorer,
+    EmbeddingClusterScorer,
     LengthScorer,
     ReadabilityScorer,
     Scorer,
@@ -41,7 +44,11 @@ __all__ = [
     "CacheError",
     "CombinedScorer",
     "CompressionScorer",
+    "Concept",
+    "ConceptGraph",
+    "ConceptGraphScorer",
     "CurriculumSampler",
+    "EmbeddingClusterScorer",
     "LengthScorer",
     "Pacing",
     "ReadabilityScorer",
@@ -54,6 +61,7 @@ __all__ = [
     "curriculum_order",
     "dataset_texts",
     "difficulty_rank",
+    "example_value_graph",
     "get_pacing",
     "get_scorer",
     "load_demo_corpus",

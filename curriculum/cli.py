@@ -90,6 +90,40 @@ def _parser() -> argparse.ArgumentParser:
     sched.add_argument("--plot", type=Path, default=None, help="write a PNG plot here")
     sched.add_argument("--json", type=Path, default=None, help="write the profile as JSON here")
 
+    concepts = sub.add_parser(
+        "concepts",
+        help="order a corpus by a value-concept graph and report what each concept picked up",
+        description="Assign texts to the concepts of a value graph, order them prerequisites "
+        "first (explanations before demonstrations) and report counts, stages and violations.",
+    )
+    concepts.add_argument(
+        "input",
+        type=Path,
+        nargs="?",
+        default=None,
+        help="corpus file (default: the shipped demo corpus)",
+    )
+    concepts.add_argument(
+        "--graph",
+        type=Path,
+        default=None,
+        help="concept graph .yaml/.json (default: the shipped value graph)",
+    )
+    concepts.add_argument("--assign", choices=["keywords", "embedding"], default="keywords")
+    concepts.add_argument(
+        "--threshold",
+        type=float,
+        default=0.3,
+        help="cosine similarity threshold for --assign embedding",
+    )
+    concepts.add_argument(
+        "--unassigned",
+        default="last",
+        help="where texts with no concept go: first, last, or a depth",
+    )
+    concepts.add_argument("--text-field", default="text")
+    concepts.add_argument("--seed", type=int, default=0)
+
     demo = sub.add_parser(
         "demo",
         help="order the shipped corpus and write schedule.png",
@@ -185,6 +219,37 @@ def _schedule(args: argparse.Namespace) -> int:
     return 0
 
 
+def _concepts(args: argparse.Namespace) -> int:
+    from curriculum.concepts import ConceptGraph, example_value_graph
+    from curriculum.datasets import load_demo_corpus
+    from curriculum.demo import run_concept_demo
+
+    graph = example_value_graph() if args.graph is None else ConceptGraph.load(args.graph)
+    if args.input is None:
+        records, source = load_demo_corpus(), "the shipped demo corpus"
+    else:
+        records, source = read_corpus(args.input, text_field=args.text_field), str(args.input)
+        records = [{**r, "text": r[args.text_field]} for r in records]
+    unassigned: str | int = args.unassigned
+    if unassigned not in ("first", "last"):
+        try:
+            unassigned = int(unassigned)
+        except ValueError:
+            raise ValueError(
+                f"--unassigned must be first, last or an integer depth, but got {unassigned!r}"
+            ) from None
+    run_concept_demo(
+        records,
+        graph,
+        assign=args.assign,
+        threshold=args.threshold,
+        unassigned=unassigned,
+        seed=args.seed,
+        source=source,
+    )
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from curriculum.demo import run_demo
 
@@ -195,7 +260,7 @@ def _demo(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 error, 2 usage)."""
     args = _parser().parse_args(argv)
-    handlers = {"score": _score, "schedule": _schedule, "demo": _demo}
+    handlers = {"score": _score, "schedule": _schedule, "concepts": _concepts, "demo": _demo}
     try:
         return handlers[args.command](args)
     except (ValueError, TypeError, KeyError, FileNotFoundError, CacheError, ImportError) as exc:

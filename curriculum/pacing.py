@@ -171,6 +171,29 @@ class Step(Pacing):
         self.levels = levels
         self.boundaries = boundaries
 
+    @classmethod
+    def for_groups(cls, levels: ArrayLike, *, full_at: float = 1.0) -> Step:
+        """One stage per distinct value of ``levels`` (e.g. concept depth), in increasing order.
+
+        Stage ``k`` opens exactly the samples whose level is among the ``k + 1`` lowest, and lasts
+        as long as drawing them takes, so with one epoch of curriculum no sample of a higher level
+        is drawn before every sample of the lower levels (zero ordering violations).
+
+        Args:
+            levels: one level per sample (the sampler's scores, or any grouping of them).
+            full_at: share of the curriculum at which the last stage opens everything.
+        """
+        values = np.asarray(levels, dtype=np.float64)
+        if values.ndim != 1 or values.size == 0 or not np.isfinite(values).all():
+            raise ValueError(
+                f"levels must be a non-empty 1-D array of finite numbers, but got shape "
+                f"{values.shape}"
+            )
+        _, counts = np.unique(values, return_counts=True)
+        cum = np.cumsum(counts) / values.size
+        cum[-1] = 1.0
+        return cls(levels=cum.tolist(), boundaries=cum[:-1].tolist(), full_at=full_at)
+
     def _competence(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
         stage = np.searchsorted(np.asarray(self.boundaries), t, side="right")
         return np.asarray(self.levels, dtype=np.float64)[stage]

@@ -95,3 +95,11 @@ def test_callable_that_decreases_or_leaves_bounds_is_refused() -> None:
         Step(levels=[0.5, 0.2, 1.0])
     with pytest.raises(ValueError, match=r"boundaries must be increasing values strictly inside"):
         Step(levels=[0.5, 1.0], boundaries=[1.0])
+
+
+def test_step_for_groups_gives_one_stage_per_level() -> None:
+    pace = Step.for_groups([2, 0, 0, 1, 0, 2, 2, 2])
+    assert pace.levels == [3 / 8, 4 / 8, 1.0]
+    assert pace.boundaries == [3 / 8, 4 / 8]
+    with pytest.raises(ValueError, match=r"levels must be a non-empty 1-D array of finite numbers"):
+        Step.for_groups([])

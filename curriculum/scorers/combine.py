@@ -23,33 +23,53 @@ def percentile_rank(scores: ArrayLike) -> NDArray[np.float64]:
     return (rankdata(s, method="average") - 1.0) / (s.shape[0] - 1)
 
 
-def combine(
-    scores: Sequence[ArrayLike], weights: Sequence[float] | None = None
-) -> NDArray[np.float64]:
-    """Weighted average of the percentile ranks of several score arrays.
+MODES = ("weighted", "lexicographic")
 
-    Each array is turned into percentile ranks first, so a grade level (0-20) and a compression
-    ratio (0-1) count by their weights alone.
+
+def combine(
+    scores: Sequence[ArrayLike],
+    weights: Sequence[float] | None = None,
+    *,
+    mode: str = "weighted",
+) -> NDArray[np.float64]:
+    """Combine several score arrays into one difficulty, in one of two ways.
+
+    ``mode="weighted"``: weighted average of percentile ranks. Each array is turned into
+    percentile ranks first, so a grade level (0-20) and a compression ratio (0-1) count by their
+    weights alone. Returns values in [0, 1].
+
+    ``mode="lexicographic"``: the first array decides, the next ones only break its ties (e.g.
+    concept depth first, readability within a depth). Returns the dense rank of each sample's
+    tuple of scores (0, 1, 2, ...): samples equal on every array share a value, and the order
+    of the first array's levels is kept, so :meth:`~curriculum.pacing.Step.for_groups` on the
+    first array still gives one stage per level.
 
     Args:
         scores: arrays of equal length, each one difficulty per sample (higher = harder).
-        weights: non-negative weights, one per array (default equal); they need not sum to 1.
+        weights: for ``weighted``: non-negative weights, one per array (default equal).
+        mode: ``"weighted"`` or ``"lexicographic"``.
 
     Returns:
-        One combined difficulty in [0, 1] per sample.
+        One combined difficulty per sample.
     """
-    arrays = list(scores)
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {list(MODES)}, but got mode={mode!r}")
+    arrays = [check_scores(a, name=f"scores[{i}]") for i, a in enumerate(scores)]
     if not arrays:
         raise ValueError("scores must hold at least one score array, but got none")
-    ranks = [percentile_rank(a) for a in arrays]
-    lengths = {r.shape[0] for r in ranks}
-    if len(lengths) > 1:
+    lengths = [a.shape[0] for a in arrays]
+    if len(set(lengths)) > 1:
         raise ValueError(
             f"all score arrays must have the same length, but got lengths "
-            f"{[r.shape[0] for r in ranks]}; score the same corpus with every scorer"
+            f"{lengths}; score the same corpus with every scorer"
         )
+    if mode == "lexicographic":
+        if weights is not None:
+            raise ValueError("weights apply to mode='weighted' only; order the arrays instead")
+        _, dense = np.unique(np.column_stack(arrays), axis=0, return_inverse=True)
+        return dense.reshape(-1).astype(np.float64)
     w = _check_weights(weights, len(arrays))
-    return np.average(np.vstack(ranks), axis=0, weights=w)
+    return np.average(np.vstack([percentile_rank(a) for a in arrays]), axis=0, weights=w)
 
 
 def _check_weights(weights: Sequence[float] | None, n: int) -> NDArray[np.float64]:
@@ -72,15 +92,23 @@ class CombinedScorer(Scorer):
     """A scorer that combines others with :func:`combine`.
 
     Args:
-        scorers: the scorers to combine.
-        weights: one weight per scorer (default equal).
+        scorers: the scorers to combine, most important first for ``lexicographic``.
+        weights: one weight per scorer for ``weighted`` (default equal).
+        mode: ``"weighted"`` (rank average) or ``"lexicographic"`` (first scorer decides).
     """
 
     name = "combined"
 
-    def __init__(self, scorers: Sequence[Scorer], weights: Sequence[float] | None = None) -> None:
+    def __init__(
+        self,
+        scorers: Sequence[Scorer],
+        weights: Sequence[float] | None = None,
+        *,
+        mode: str = "weighted",
+    ) -> None:
         self.scorers = scorers
         self.weights = weights
+        self.mode = mode
 
     def fit(self, texts: Sequence[str]) -> CombinedScorer:
         """Fit every scorer on ``texts``."""
@@ -91,12 +119,14 @@ class CombinedScorer(Scorer):
     def score(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """Weighted average percentile rank over the scorers."""
         items = check_texts(texts)
-        _check_weights(self.weights, len(self.scorers))
-        return combine([s.score(items) for s in self.scorers], self.weights)
+        if self.mode == "weighted":
+            _check_weights(self.weights, len(self.scorers))
+        return combine([s.score(items) for s in self.scorers], self.weights, mode=self.mode)
 
     def cache_params(self) -> dict[str, Any]:
         """Each scorer's name and settings, and the weights."""
         return {
             "scorers": [{"name": s.name, **s.cache_params()} for s in self.scorers],
             "weights": None if self.weights is None else [float(w) for w in self.weights],
+            "mode": self.mode,
         }

@@ -1,0 +1,239 @@
+"""Value-concept dependency graphs: concepts with prose descriptions and prerequisites.
+
+A graph is written in YAML or JSON::
+
+    concepts:
+      - name: honesty
+        description: Saying what is true, even when a lie would be easier...
+        keywords: [honest, honesty, truth, lie]
+      - name: trustworthiness
+        description: ...
+        requires: [honesty, responsibility]
+
+Concepts with no prerequisites have depth 0; every other concept is one deeper than its deepest
+prerequisite. Unknown names, duplicates, missing descriptions and cycles are errors; a cycle error
+prints the cycle (``a -> b -> c -> a``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Concept", "ConceptGraph", "example_value_graph"]
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One concept: its name, why it matters (prose), keywords, and prerequisite names."""
+
+    name: str
+    description: str
+    keywords: tuple[str, ...] = ()
+    requires: tuple[str, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], position: int) -> Concept:
+        """Build from a mapping as found in YAML/JSON, checking every field's type."""
+        if not isinstance(data, Mapping):
+            raise TypeError(
+                f"concepts[{position}] must be a mapping with name/description/keywords/requires, "
+                f"but got {type(data).__name__}"
+            )
+        unknown = sorted(set(data) - {"name", "description", "keywords", "requires"})
+        if unknown:
+            raise ValueError(
+                f"concepts[{position}] has unknown fields {unknown}; "
+                "allowed: name, description, keywords, requires"
+            )
+        name = data.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(
+                f"concepts[{position}] needs a non-empty string name, but got {name!r}"
+            )
+        description = data.get("description")
+        if not isinstance(description, str) or not description.strip():
+            raise ValueError(
+                f"concept {name!r} has no description: write in prose what it is and why it "
+                "matters (it is also what embedding assignment compares texts with)"
+            )
+        lists = {}
+        for key in ("keywords", "requires"):
+            value = data.get(key) or []
+            if isinstance(value, str) or not all(isinstance(v, str) and v.strip() for v in value):
+                raise TypeError(
+                    f"concept {name!r}: {key} must be a list of non-empty strings, "
+                    f"but got {value!r}"
+                )
+            lists[key] = tuple(v.strip() for v in value)
+        return cls(name.strip(), description.strip(), lists["keywords"], lists["requires"])
+
+
+class ConceptGraph:
+    """A validated directed acyclic graph of concepts (prerequisite -> concept).
+
+    Args:
+        concepts: :class:`Concept` objects or mappings with ``name``, ``description``, optional
+            ``keywords`` and ``requires``.
+
+    Raises:
+        ValueError: empty graph, duplicate or unknown names, missing description, or a cycle.
+    """
+
+    def __init__(self, concepts: Iterable[Concept | Mapping[str, Any]]) -> None:
+        import networkx as nx
+
+        items = [
+            c if isinstance(c, Concept) else Concept.from_mapping(c, i)
+            for i, c in enumerate(concepts)
+        ]
+        if not items:
+            raise ValueError("a concept graph must hold at least one concept, but got none")
+        names = [c.name for c in items]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(
+                f"concept names must be unique, but {duplicates} appear more than once"
+            )
+        known = set(names)
+        for c in items:
+            missing = [r for r in c.requires if r not in known]
+            if missing:
+                raise ValueError(
+                    f"concept {c.name!r} requires unknown concept(s) {missing}; "
+                    f"known concepts: {sorted(known)}"
+                )
+        graph = nx.DiGraph()
+        graph.add_nodes_from(names)
+        graph.add_edges_from((r, c.name) for c in items for r in c.requires)
+        try:
+            cycle = nx.find_cycle(graph)
+        except nx.NetworkXNoCycle:
+            cycle = None
+        if cycle:
+            path = " -> ".join([edge[0] for edge in cycle] + [cycle[0][0]])
+            raise ValueError(
+                f"the concept graph has a cycle: {path}; a concept cannot (even indirectly) "
+                "require itself, remove one of these requirements"
+            )
+        self.concepts: dict[str, Concept] = {c.name: c for c in items}
+        self.graph = graph
+        self.depths: dict[str, int] = {}
+        for name in nx.topological_sort(graph):
+            parents = list(graph.predecessors(name))
+            self.depths[name] = 1 + max(self.depths[p] for p in parents) if parents else 0
+
+    # -- loading --------------------------------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | list[Any]) -> ConceptGraph:
+        """From ``{"concepts": [...]}`` or a bare list of concept mappings."""
+        if isinstance(data, Mapping):
+            if "concepts" not in data:
+                raise ValueError("a concept graph document needs a top-level 'concepts' list")
+            data = data["concepts"]
+        if not isinstance(data, list):
+            raise TypeError(f"'concepts' must be a list, but got {type(data).__name__}")
+        return cls(data)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> ConceptGraph:
+        """Read a ``.yaml``/``.yml`` or ``.json`` file."""
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"concept graph file {path} does not exist")
+        text = path.read_text(encoding="utf-8")
+        if path.suffix.lower() in (".yaml", ".yml"):
+            import yaml
+
+            try:
+                data = yaml.safe_load(text)
+            except yaml.YAMLError as exc:
+                raise ValueError(f"{path} is not valid YAML: {exc}") from None
+        elif path.suffix.lower() == ".json":
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path} is not valid JSON: {exc}") from None
+        else:
+            raise ValueError(f"concept graph files must be .yaml, .yml or .json, not {path.name}")
+        if data is None:
+            raise ValueError(f"{path} is empty: a concept graph must hold at least one concept")
+        return cls.from_dict(data)
+
+    # -- queries --------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.concepts)
+
+    def __iter__(self) -> Iterator[Concept]:
+        return iter(self.concepts.values())
+
+    def __getitem__(self, name: str) -> Concept:
+        return self.concepts[name]
+
+    @property
+    def max_depth(self) -> int:
+        """Depth of the deepest concept."""
+        return max(self.depths.values())
+
+    def prerequisites(self, name: str) -> set[str]:
+        """Every concept ``name`` requires, directly or indirectly."""
+        import networkx as nx
+
+        return set(nx.ancestors(self.graph, name))
+
+    def order(self) -> list[str]:
+        """Concepts by depth, then name: an order in which every prerequisite comes first."""
+        return sorted(self.concepts, key=lambda n: (self.depths[n], n))
+
+    def violations(self, order: Sequence[int], primary: Sequence[Sequence[str]]) -> int:
+        """Texts emitted before every text of their concepts' prerequisites was.
+
+        Args:
+            order: emitted text indices, in order (one epoch).
+            primary: per text, the concepts that place it (the deepest it touches).
+
+        Returns:
+            How many emitted texts have a concept one of whose (transitive) prerequisites still
+            has a text to come; 0 means the order respects the graph.
+        """
+        last: dict[str, int] = {}
+        for position, i in enumerate(order):
+            for name in primary[i]:
+                last[name] = position
+        needs = {name: self.prerequisites(name) for name in self.concepts}
+        return sum(
+            1
+            for position, i in enumerate(order)
+            if any(last.get(p, -1) > position for name in primary[i] for p in needs[name])
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The graph as a JSON/YAML-ready document."""
+        return {
+            "concepts": [
+                {
+                    "name": c.name,
+                    "description": c.description,
+                    "keywords": list(c.keywords),
+                    "requires": list(c.requires),
+                }
+                for c in self.concepts.values()
+            ]
+        }
+
+    def __repr__(self) -> str:
+        return f"ConceptGraph({len(self)} concepts, max depth {self.max_depth})"
+
+
+def example_value_graph() -> ConceptGraph:
+    """The example value graph shipped with the package (``curriculum/data/values.yaml``)."""
+    ref = resources.files("curriculum").joinpath("data/values.yaml")
+    with resources.as_file(ref) as path:
+        return ConceptGraph.load(path)
