@@ -29,6 +29,12 @@ def fortunes() -> list[str]:
 
 
 @pytest.fixture(scope="session")
+def fortune_records() -> list[dict[str, str]]:
+    """1,500 real fortunes (enough for every value concept to pick some up)."""
+    return _read("fortunes", 1500)
+
+
+@pytest.fixture(scope="session")
 def debian() -> list[str]:
     """100 real technical paragraphs."""
     return [r["text"] for r in _read("debian-reference", 100)]

@@ -200,7 +200,7 @@ class EmbeddingClusterScorer(Scorer):
                 typicality[mine] = np.searchsorted(ref, dist[mine], side="left") / ref.size
             else:
                 typicality[mine] = 0.0
-        typicality = np.minimum(typicality, np.nextafter(1.0, 0.0))
+        typicality = np.minimum(typicality, 1.0 - 1e-9)  # stays below the next cluster
         return self.cluster_rank_[labels].astype(np.float64) + typicality
 
     def predict(self, texts: Sequence[str]) -> NDArray[np.int64]:
