@@ -31,6 +31,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/sampler_speed.py
 	$(PY) benchmarks/embedding_speed.py
+	$(PY) benchmarks/streaming_speed.py
 
 clean:
 	rm -rf $(VENV) .curriculum-cache .pytest_cache .mypy_cache .ruff_cache schedule.png

@@ -124,6 +124,36 @@ def _parser() -> argparse.ArgumentParser:
     concepts.add_argument("--text-field", default="text")
     concepts.add_argument("--seed", type=int, default=0)
 
+    mds = sub.add_parser(
+        "mds",
+        help="write a corpus to MDS shards (mosaicml-streaming) with a difficulty column",
+        description="Write INPUT to MDS shards in OUT with its difficulty scores as a column "
+        "(scores from --scores, else computed with --scorer), easiest first by default.",
+    )
+    mds.add_argument("input", type=Path, help="corpus file: .jsonl, .parquet or .txt")
+    mds.add_argument("out", type=Path, help="output directory (new or empty)")
+    mds.add_argument(
+        "--scores",
+        type=Path,
+        default=None,
+        help="scores file from `curriculum score` (default: score now)",
+    )
+    mds.add_argument(
+        "--scorer",
+        choices=sorted(SCORERS),
+        default="readability",
+        help="scorer used when --scores is not given",
+    )
+    mds.add_argument("--text-field", default="text")
+    mds.add_argument("--scores-column", default="difficulty")
+    mds.add_argument(
+        "--layout",
+        choices=["curriculum", "corpus"],
+        default="curriculum",
+        help="curriculum: shards easiest first, so early training reads few shards",
+    )
+    mds.add_argument("--compression", default=None, help="MDS compression, e.g. zstd")
+
     demo = sub.add_parser(
         "demo",
         help="order the shipped corpus and write schedule.png",
@@ -250,6 +280,32 @@ def _concepts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mds(args: argparse.Namespace) -> int:
+    from curriculum.streaming import write_mds
+
+    records = read_corpus(args.input, text_field=args.text_field)
+    texts = [r[args.text_field] for r in records]
+    if args.scores is not None:
+        scores = load_scores(args.scores, require_metadata=False)
+    else:
+        scores = get_scorer(args.scorer).score(texts)
+    out = write_mds(
+        records,
+        args.out,
+        scores=scores,
+        scores_column=args.scores_column,
+        text_field=args.text_field,
+        layout=args.layout,
+        compression=args.compression,
+    )
+    shards = len(list(out.glob("shard.*.mds*")))
+    print(
+        f"wrote {len(records)} samples in {shards} shard(s) to {out} "
+        f"(column {args.scores_column!r}, layout {args.layout})"
+    )
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from curriculum.demo import run_demo
 
@@ -260,10 +316,24 @@ def _demo(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 error, 2 usage)."""
     args = _parser().parse_args(argv)
-    handlers = {"score": _score, "schedule": _schedule, "concepts": _concepts, "demo": _demo}
+    handlers = {
+        "score": _score,
+        "schedule": _schedule,
+        "concepts": _concepts,
+        "mds": _mds,
+        "demo": _demo,
+    }
     try:
         return handlers[args.command](args)
-    except (ValueError, TypeError, KeyError, FileNotFoundError, CacheError, ImportError) as exc:
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        FileNotFoundError,
+        FileExistsError,
+        CacheError,
+        ImportError,
+    ) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"curriculum {args.command}: error: {message}", file=sys.stderr)
         return 1
