@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench notebooks clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ demo: $(STAMP)
 	$(VENV)/bin/curriculum demo
 
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest --nbmake tests notebooks
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check curriculum tests benchmarks scripts
@@ -29,9 +29,13 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy curriculum
 
 bench: $(STAMP)
+	$(PY) benchmarks/orderings.py
 	$(PY) benchmarks/sampler_speed.py
 	$(PY) benchmarks/embedding_speed.py
 	$(PY) benchmarks/streaming_speed.py
+
+notebooks: $(STAMP)
+	$(PY) scripts/build_notebooks.py
 
 clean:
 	rm -rf $(VENV) .curriculum-cache .pytest_cache .mypy_cache .ruff_cache schedule.png

@@ -115,8 +115,11 @@ def write_mds(
     values = check_scores(scores, expected_len=len(rows), what="corpus")
     if layout not in ("curriculum", "corpus"):
         raise ValueError(f"layout must be 'curriculum' or 'corpus', but got layout={layout!r}")
-    if scores_column in rows[0] and scores_column != text_field:
-        raise ValueError(f"scores_column={scores_column!r} clashes with a field of the records")
+    if scores_column in rows[0] or scores_column == text_field:
+        raise ValueError(
+            f"scores_column={scores_column!r} clashes with a field of the records; "
+            "choose another name"
+        )
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"out={str(out)!r} is not empty; choose a new directory")
@@ -234,15 +237,14 @@ class CurriculumStreamingDataset(StreamingDataset):
         self._rank_cache: tuple[str, NDArray[np.signedinteger]] | None = None
 
     def _read_scores(self) -> NDArray[np.float64]:
-        for stream in self.streams:
-            if len(self.streams) > 1:
-                break
+        if len(self.streams) == 1:  # the side file describes one stream's samples
+            stream = self.streams[0]
             for root in (stream.local, stream.remote):
-                if root and Path(root, SCORES_FILE).exists():
-                    values = load_scores(Path(root, SCORES_FILE))
+                path = Path(root, SCORES_FILE) if root else None
+                if path is not None and path.exists():
                     return check_scores(
-                        values,
-                        name=str(Path(root, SCORES_FILE)),
+                        load_scores(path),
+                        name=str(path),
                         expected_len=self.num_samples,
                         what="StreamingDataset",
                     )

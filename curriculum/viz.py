@@ -6,6 +6,7 @@ notebooks alike (needs the ``viz`` extra).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,15 @@ from curriculum.schedule import ScheduleProfile
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["plot_pacing", "plot_schedule"]
+    from curriculum.concepts import ConceptGraph
+
+__all__ = [
+    "plot_benchmark",
+    "plot_concept_graph",
+    "plot_pacing",
+    "plot_schedule",
+    "plot_stage_composition",
+]
 
 
 def _figure(figsize: tuple[float, float]) -> Figure:
@@ -101,4 +110,123 @@ def plot_schedule(
         title=title,
     )
     ax.legend(loc="lower right")
+    return fig
+
+
+def plot_stage_composition(
+    order: Sequence[int] | np.ndarray,
+    groups: Sequence[Any] | np.ndarray,
+    *,
+    stages: int = 10,
+    title: str = "Composition of each stage",
+    top: int = 8,
+    figsize: tuple[float, float] = (7.0, 4.0),
+) -> Figure:
+    """Share of each group (source, cluster, concept...) in consecutive stages of an order.
+
+    Args:
+        order: emitted indices, in order.
+        groups: one label per sample of the corpus.
+        stages: number of equal stages.
+        title: axes title.
+        top: the ``top`` most frequent groups are shown, the rest pooled as "other".
+        figsize: figure size in inches.
+    """
+    idx = np.asarray(order)
+    labels = np.asarray(groups).astype(str)[idx]
+    names, counts = np.unique(labels, return_counts=True)
+    shown = list(names[np.argsort(-counts, kind="stable")][:top])
+    if len(names) > top:
+        labels = np.where(np.isin(labels, shown), labels, "other")
+        shown.append("other")
+    cuts = np.linspace(0, idx.size, stages + 1).round().astype(int)
+    shares = np.array(
+        [[np.mean(labels[lo:hi] == g) for g in shown] for lo, hi in itertools.pairwise(cuts)]
+    )
+    fig = _figure(figsize)
+    ax = fig.subplots()
+    x = (np.arange(stages) + 0.5) / stages
+    bottom = np.zeros(stages)
+    for j, name in enumerate(shown):
+        ax.bar(x, shares[:, j], width=0.9 / stages, bottom=bottom, label=name)
+        bottom += shares[:, j]
+    ax.set(
+        xlabel="training progress", ylabel="share of stage", xlim=(0, 1), ylim=(0, 1), title=title
+    )
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize="small")
+    return fig
+
+
+def plot_concept_graph(
+    graph: ConceptGraph,
+    *,
+    counts: dict[str, int] | None = None,
+    title: str = "Value-concept graph (prerequisites left of what builds on them)",
+    figsize: tuple[float, float] = (9.0, 5.0),
+) -> Figure:
+    """The concept graph laid out by depth, arrows from prerequisite to concept.
+
+    Args:
+        graph: the concept graph.
+        counts: optional texts per concept, shown under the names and as node size.
+        title: axes title.
+        figsize: figure size in inches.
+    """
+    fig = _figure(figsize)
+    ax = fig.subplots()
+    by_depth: dict[int, list[str]] = {}
+    for name in graph.order():
+        by_depth.setdefault(graph.depths[name], []).append(name)
+    pos = {
+        name: (depth, (len(names) - 1) / 2 - i)
+        for depth, names in by_depth.items()
+        for i, name in enumerate(names)
+    }
+    for src, dst in graph.graph.edges:
+        (x0, y0), (x1, y1) = pos[src], pos[dst]
+        ax.annotate(
+            "",
+            xy=(x1 - 0.12, y1),
+            xytext=(x0 + 0.12, y0),
+            arrowprops={"arrowstyle": "->", "color": "0.6", "lw": 0.8},
+        )
+    biggest = max(counts.values()) if counts else 1
+    for name, (x, y) in pos.items():
+        size = 0.3 + 0.7 * (counts.get(name, 0) / biggest if counts and biggest else 0.5)
+        ax.scatter([x], [y], s=900 * size, color="C0", alpha=0.35, zorder=2)
+        label = name if counts is None else f"{name}\n{counts.get(name, 0)} texts"
+        ax.text(x, y, label, ha="center", va="center", fontsize=8, zorder=3)
+    ax.set(xlabel="depth", title=title, xlim=(-0.6, graph.max_depth + 0.6))
+    ax.set_xticks(range(graph.max_depth + 1))
+    ax.set_yticks([])
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    return fig
+
+
+def plot_benchmark(
+    results: dict[str, Any],
+    *,
+    title: str = "Validation loss by ordering (mean over seeds, band = min-max)",
+    figsize: tuple[float, float] = (7.5, 4.5),
+) -> Figure:
+    """Validation loss curves per ordering from ``benchmarks/orderings.py`` results.
+
+    Args:
+        results: the JSON written by the ordering benchmark (``orderings`` -> ``curves``).
+        title: axes title.
+        figsize: figure size in inches.
+    """
+    fig = _figure(figsize)
+    ax = fig.subplots()
+    for name, entry in results["orderings"].items():
+        steps = np.asarray(entry["steps"])
+        curves = np.asarray(entry["val_loss"])  # seeds x evaluations
+        mean = curves.mean(axis=0)
+        line = ax.plot(steps, mean, label=f"{name} ({mean[-1]:.3f})")[0]
+        ax.fill_between(
+            steps, curves.min(axis=0), curves.max(axis=0), color=line.get_color(), alpha=0.15
+        )
+    ax.set(xlabel="training step", ylabel="validation loss (nats/byte)", title=title)
+    ax.legend(fontsize="small")
     return fig

@@ -247,6 +247,9 @@ def test_bad_arguments(mds: Path, corpus: tuple, tmp_path: Path) -> None:
         write_mds(records, tmp_path / "y", scores=scores, layout="sorted")
     with pytest.raises(FileExistsError, match=r"is not empty"):
         write_mds(records, mds, scores=scores)
+    for column in ("text", "id"):
+        with pytest.raises(ValueError, match=rf"scores_column='{column}' clashes with a field"):
+            write_mds(records, tmp_path / "z", scores=scores, scores_column=column)
 
 
 def test_mds_cli_writes_shards_that_train(

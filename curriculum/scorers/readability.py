@@ -175,7 +175,7 @@ class ReadabilityScorer(Scorer):
 
     def score(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """Difficulty of each text; see the class docstring for the sign convention."""
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         _metric(self.metric)  # fail fast on an unknown name
         items = check_texts(texts)
