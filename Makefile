@@ -31,6 +31,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/orderings.py
 	$(PY) benchmarks/sampler_speed.py
+	$(PY) benchmarks/scorer_speed.py
 	$(PY) benchmarks/embedding_speed.py
 	$(PY) benchmarks/streaming_speed.py
 

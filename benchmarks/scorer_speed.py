@@ -52,6 +52,7 @@ def best_of(fn: Callable[[], Any], repeats: int) -> float:
 COLD = """
 import json, sys, time
 texts = json.load(open(sys.argv[1]))
+import textstat
 from curriculum import ReadabilityScorer
 ReadabilityScorer(n_jobs=1, progress=False).score(["Warm up the imports."])
 start = time.perf_counter()

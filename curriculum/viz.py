@@ -207,13 +207,16 @@ def plot_concept_graph(
 def plot_benchmark(
     results: dict[str, Any],
     *,
+    start: float = 0.2,
     title: str = "Validation loss by ordering (mean over seeds, band = min-max)",
     figsize: tuple[float, float] = (7.5, 4.5),
 ) -> Figure:
     """Validation loss curves per ordering from ``benchmarks/orderings.py`` results.
 
     Args:
-        results: the JSON written by the ordering benchmark (``orderings`` -> ``curves``).
+        results: the JSON written by the ordering benchmark (``orderings`` -> ``val_loss``).
+        start: share of the run left out at the start, where every ordering drops steeply and
+            the differences would be invisible (0 shows everything).
         title: axes title.
         figsize: figure size in inches.
     """
@@ -222,6 +225,8 @@ def plot_benchmark(
     for name, entry in results["orderings"].items():
         steps = np.asarray(entry["steps"])
         curves = np.asarray(entry["val_loss"])  # seeds x evaluations
+        keep = steps >= start * steps.max()
+        steps, curves = steps[keep], curves[:, keep]
         mean = curves.mean(axis=0)
         line = ax.plot(steps, mean, label=f"{name} ({mean[-1]:.3f})")[0]
         ax.fill_between(

@@ -193,19 +193,24 @@ BENCHMARK = [
         "results = json.loads(Path('../benchmarks/results/orderings.json').read_text())\n"
         "print({k: results['settings'][k] for k in ('steps', 'batch_size', 'seeds', 'd_model',\n"
         "                                           'layers', 'train_size', 'device')})\n"
-        "print(f\"{'ordering':<12} {'final val loss':>20} {'steps to random final':>24}\")\n"
+        "seeds = results['settings']['seeds']\n"
+        "print(f\"{'ordering':<12} {'final val loss':>20}   reaches random's final mean\")\n"
         "for name, entry in results['orderings'].items():\n"
-        "    ratio = entry['steps_ratio']\n"
-        "    reach = 'not reached' if ratio is None else f'{ratio:.2f} of the run'\n"
-        "    print(f\"{name:<12} {entry['final_mean']:>10.4f} +- {entry['final_std']:.4f} \"\n"
-        '          f"{reach:>22}")'
+        "    ratio, k = entry['steps_ratio'], entry['seeds_reaching_random_final']\n"
+        "    reach = 'never' if ratio is None else f'{k}/{seeds} seeds, at {ratio:.2f} of run'\n"
+        "    print(f\"{name:<12} {entry['final_mean']:>10.4f} +- {entry['final_std']:.4f}   \"\n"
+        '          f"{reach}")'
     ),
     new_code_cell("plot_benchmark(results)"),
     new_markdown_cell(
         "Read the table honestly: a difference smaller than the spread over seeds is no "
-        "difference. `steps to random final` is the share of the run an ordering needs to reach "
-        "the random baseline's final validation loss (1.00 for the baseline itself); "
-        "'not reached' means at least one seed never got there."
+        "difference. The last column says how many seeds of an ordering reach the random "
+        "baseline's mean final validation loss, and when (as a share of the run, averaged over "
+        "those seeds). At these default CPU settings (400 steps, 4,000 passages, 3 seeds) no "
+        "curriculum beats random shuffling: readability, embedding, concept and combined "
+        "orderings end within the seed spread of random, and the anti-curriculum (hardest "
+        "first) is worst at every point. Whether ordering helps at a larger scale is what the "
+        "GPU flags are for."
     ),
 ]
 
