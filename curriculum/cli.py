@@ -154,6 +154,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     mds.add_argument("--compression", default=None, help="MDS compression, e.g. zstd")
 
+    plan = sub.add_parser(
+        "plan",
+        help="show a recipe's phases on a corpus and plot its composition over training",
+        description="Resolve a recipe (YAML/JSON path, or a shipped one: model_spec_midtraining, "
+        "model_raising) against a corpus and print the phase table.",
+    )
+    plan.add_argument("recipe", help="recipe file, or the name of a shipped recipe")
+    plan.add_argument(
+        "--input", type=Path, default=None, help="corpus file (default: the shipped demo corpus)"
+    )
+    plan.add_argument("--text-field", default="text")
+    plan.add_argument("--seed", type=int, default=0)
+    plan.add_argument(
+        "--fields",
+        nargs="+",
+        default=["source", "role", "concept"],
+        help="fields whose shares the table shows",
+    )
+    plan.add_argument(
+        "--plot", type=Path, default=None, help="write the composition over training here (PNG)"
+    )
+
     demo = sub.add_parser(
         "demo",
         help="order the shipped corpus and write schedule.png",
@@ -306,6 +328,56 @@ def _mds(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plan(args: argparse.Namespace) -> int:
+    from curriculum.datasets import load_demo_corpus
+    from curriculum.phases import Recipe, example_recipe
+
+    path = Path(args.recipe)
+    recipe = Recipe.load(path) if path.suffix else example_recipe(args.recipe)
+    if args.input is None:
+        records, source = load_demo_corpus(), "the shipped demo corpus"
+    else:
+        records, source = read_corpus(args.input, text_field=args.text_field), str(args.input)
+    plan = recipe.plan(records, text_field=args.text_field)
+    order, phase, kind = plan.order(args.seed)
+    print(
+        f"recipe {recipe.name!r} on {source}: {len(records)} records, {order.size} draws per "
+        f"epoch ({int((kind == 0).sum())} own, {int((kind == 1).sum())} replay, "
+        f"{int((kind == 2).sum())} floor repeats)"
+    )
+    for row in plan.table(args.seed, fields=args.fields):
+        print(
+            f"\n{row['phase']}: {row['samples']} draws ({row['share']:.1%} of training), "
+            f"replay {row['replay']}, floor repeats {row['floor']}, "
+            f"mean grade {row['mean_grade']:.1f}"
+        )
+        for f in args.fields:
+            top = sorted(row[f].items(), key=lambda kv: -kv[1])[:4]
+            print(f"  {f:<8} " + ", ".join(f"{k} {v:.0%}" for k, v in top))
+    if recipe.floor is not None and plan.floor_mask is not None:
+        hits = plan.floor_mask[order]
+        w = recipe.floor.window
+        worst = min(int(hits[i : i + w].sum()) for i in range(0, order.size - w + 1, w))
+        print(f"\nfloor: at least {worst} of every {w} samples (asked: {recipe.floor.share:.0%})")
+    if args.plot is not None:
+        from curriculum.viz import plot_stage_composition
+
+        names = [p.name for p in recipe.phases]
+        labels = [
+            names[p] if k == 0 else ("replay" if k == 1 else "floor repeat")
+            for p, k in zip(phase.tolist(), kind.tolist(), strict=True)
+        ]
+        fig = plot_stage_composition(
+            np.arange(order.size),
+            labels,
+            stages=20,
+            title=f"Recipe {recipe.name}: composition over training",
+        )
+        fig.savefig(args.plot, dpi=120)
+        print(f"wrote {args.plot}")
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from curriculum.demo import run_demo
 
@@ -321,6 +393,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "schedule": _schedule,
         "concepts": _concepts,
         "mds": _mds,
+        "plan": _plan,
         "demo": _demo,
     }
     try:
