@@ -11,6 +11,7 @@ Score texts by difficulty, pick a pacing, and drop :class:`CurriculumSampler` in
 from curriculum.cache import CacheError, ScoreCache, StaleCacheError, load_scores, save_scores
 from curriculum.concepts import Concept, ConceptGraph, example_value_graph
 from curriculum.datasets import dataset_texts, load_demo_corpus, read_corpus, score_texts
+from curriculum.framing import FirstPerson, ModeTagger, SocialScene, validate_transitions
 from curriculum.ordering import (
     curriculum_order,
     difficulty_rank,
@@ -20,6 +21,7 @@ from curriculum.ordering import (
     stratified_ranks,
 )
 from curriculum.pacing import PACINGS, Pacing, get_pacing
+from curriculum.phases import Floor, Phase, Recipe, RecipeSampler, example_recipe
 from curriculum.sampler import CurriculumSampler
 from curriculum.schedule import ScheduleProfile, schedule_profile
 from curriculum.scorers import (
@@ -49,18 +51,26 @@ __all__ = [
     "ConceptGraphScorer",
     "CurriculumSampler",
     "EmbeddingClusterScorer",
+    "FirstPerson",
+    "Floor",
     "LengthScorer",
+    "ModeTagger",
     "Pacing",
+    "Phase",
     "ReadabilityScorer",
+    "Recipe",
+    "RecipeSampler",
     "ScheduleProfile",
     "ScoreCache",
     "Scorer",
+    "SocialScene",
     "StaleCacheError",
     "__version__",
     "combine",
     "curriculum_order",
     "dataset_texts",
     "difficulty_rank",
+    "example_recipe",
     "example_value_graph",
     "get_pacing",
     "get_scorer",
@@ -75,4 +85,5 @@ __all__ = [
     "score_texts",
     "stratified_order",
     "stratified_ranks",
+    "validate_transitions",
 ]

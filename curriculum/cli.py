@@ -359,7 +359,7 @@ def _plan(args: argparse.Namespace) -> int:
         w = recipe.floor.window
         worst = min(int(hits[i : i + w].sum()) for i in range(0, order.size - w + 1, w))
         print(f"\nfloor: at least {worst} of every {w} samples (asked: {recipe.floor.share:.0%})")
-    if args.plot is not None:
+    if args.plot:
         from curriculum.viz import plot_stage_composition
 
         names = [p.name for p in recipe.phases]

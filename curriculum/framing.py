@@ -189,7 +189,8 @@ class ModeTagger:
 
     Args:
         modes: mode names, each a valid XML name (e.g. ``("human", "model")``).
-        mode: how a record's mode is chosen: a field name, or a callable ``record -> mode``.
+        mode: how a record's mode is chosen: a field name, or a callable ``record -> mode``
+            (:meth:`threshold_mode` builds one from a scorer threshold).
         on_injection: ``"escape"`` turns tag-like strings of these modes inside a text into
             ``&lt;...&gt;`` (and counts them in :attr:`escaped`); ``"reject"`` raises.
 
@@ -224,6 +225,18 @@ class ModeTagger:
         self.escaped = 0
         names = "|".join(re.escape(m) for m in self.modes)
         self._tag = re.compile(rf"<\s*/?\s*({names})\s*/?\s*>", re.IGNORECASE)
+
+    @staticmethod
+    def threshold_mode(
+        scorer: Any, threshold: float, below: str, above: str, *, field: str = "text"
+    ) -> Callable[[Mapping[str, Any]], str]:
+        """A ``mode=`` callable from a scorer threshold: ``below`` under it, else ``above``."""
+
+        def mode(record: Mapping[str, Any]) -> str:
+            value = float(scorer.score([record[field]])[0])
+            return below if value < threshold else above
+
+        return mode
 
     def special_tokens(self) -> list[str]:
         """Every opening and closing tag, for ``tokenizer.add_special_tokens``."""

@@ -61,14 +61,17 @@ class Phase:
 
     Attributes:
         name: shown in tables and plots.
-        select: ``{field: value or [values]}`` (all must match), a predicate on the record, or
-            None for every sample no earlier phase took.
+        select: ``{field: value or [values]}`` (all must match; the key ``score`` takes
+            ``{"scorer": name, "min": x, "max": y}``, a scorer threshold), a predicate on the
+            record, or None for every sample no earlier phase took.
         order: a scorer name (``"readability"``, ``"length"``, ``"concept_graph"``, ...),
             ``{"field": name}``, a list of those (weighted rank average), ``{"lexicographic":
             [...]}``, or None (random).
         pacing: a pacing name, a Pacing, or ``"levels"`` (one step per level of the order's
             first key, e.g. concept depth).
         share: share of the epoch's phase draws; None: the phase's samples, once each.
+        samples: own draws per epoch, when shares are not used (fewer than the phase holds:
+            only the first of its curriculum order; more: its samples repeat).
         replay: share of this phase's draws taken from earlier phases' samples.
         framing: transforms for :meth:`RecipePlan.framed`: ``first_person``, ``social_scene``,
             ``mode:<name>``.
@@ -81,6 +84,7 @@ class Phase:
     share: float | None = None
     replay: float = 0.0
     framing: tuple[str, ...] = field(default_factory=tuple)
+    samples: int | None = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,10 @@ class Recipe:
                     f"{dict(zip(names, shares, strict=True))}"
                 )
         for i, p in enumerate(self.phases):
+            if p.samples is not None:
+                check_int(f"phase {p.name!r} samples", p.samples, minimum=1)
+                if p.share is not None:
+                    raise ValueError(f"phase {p.name!r}: give share or samples, not both")
             if not 0 <= p.replay < 1:
                 raise ValueError(
                     f"phase {p.name!r}: replay must be in [0, 1), but got {p.replay!r}"
@@ -167,7 +175,7 @@ class Recipe:
         """From a YAML/JSON document: ``name``, ``phases``, optional ``floor``, ``annotate``."""
         if not isinstance(data, Mapping) or "phases" not in data:
             raise ValueError("a recipe document needs a top-level 'phases' list")
-        known = {"name", "select", "order", "pacing", "share", "replay", "framing"}
+        known = {"name", "select", "order", "pacing", "share", "replay", "framing", "samples"}
         phases = []
         for i, raw in enumerate(data["phases"]):
             if not isinstance(raw, Mapping) or "name" not in raw:
@@ -231,8 +239,9 @@ class Recipe:
         self._annotate(rows, texts)
         taken = np.zeros(len(rows), dtype=bool)
         pools = []
+        scores: dict[str, NDArray[np.float64]] = {}
         for phase in self.phases:
-            mask = _select(phase.select, rows, phase.name) & ~taken
+            mask = _select(phase.select, rows, phase.name, texts, scores) & ~taken
             if not mask.any():
                 raise ValueError(
                     f"phase {phase.name!r} selects no sample (select={phase.select!r}); "
@@ -240,7 +249,6 @@ class Recipe:
                 )
             taken |= mask
             pools.append(np.flatnonzero(mask))
-        scores: dict[str, NDArray[np.float64]] = {}
         keys, pacings = [], []
         for phase, pool in zip(self.phases, pools, strict=True):
             key, levels = _order_key(phase.order, rows, texts, scores, self, pool)
@@ -250,7 +258,7 @@ class Recipe:
             )
         floor_mask = None
         if self.floor is not None:
-            floor_mask = _select(self.floor.select, rows, "floor")
+            floor_mask = _select(self.floor.select, rows, "floor", texts, scores)
             if not floor_mask.any():
                 raise ValueError("the floor selects no sample; check its select")
         return RecipePlan(self, rows, texts, pools, keys, pacings, floor_mask)
@@ -300,7 +308,27 @@ def _graph(spec: Any) -> Any:
     return example_value_graph() if spec == "example" else ConceptGraph.load(spec)
 
 
-def _select(select: Select, rows: list[dict[str, Any]], where: str) -> NDArray[np.bool_]:
+def _scores(
+    name: str, texts: list[str], cache: dict[str, NDArray[np.float64]], graph: Any = "example"
+) -> NDArray[np.float64]:
+    """Scores of a registered scorer on every text, computed once per plan."""
+    from curriculum.scorers import get_scorer
+
+    if name not in cache:
+        scorer = (
+            get_scorer(name, graph=_graph(graph)) if name == "concept_graph" else get_scorer(name)
+        )
+        cache[name] = np.asarray(scorer.score(texts), dtype=np.float64)
+    return cache[name]
+
+
+def _select(
+    select: Select,
+    rows: list[dict[str, Any]],
+    where: str,
+    texts: list[str],
+    cache: dict[str, NDArray[np.float64]],
+) -> NDArray[np.bool_]:
     if select is None:
         return np.ones(len(rows), dtype=bool)
     if callable(select):
@@ -309,6 +337,12 @@ def _select(select: Select, rows: list[dict[str, Any]], where: str) -> NDArray[n
         raise TypeError(f"{where}: select must be a mapping, a predicate or None, not {select!r}")
     mask = np.ones(len(rows), dtype=bool)
     for key, wanted in select.items():
+        if key == "score":
+            if not isinstance(wanted, Mapping) or "scorer" not in wanted:
+                raise ValueError(f"{where}: select score needs {{scorer: name, min/max: value}}")
+            values = _scores(str(wanted["scorer"]), texts, cache)
+            mask &= (values >= wanted.get("min", -np.inf)) & (values <= wanted.get("max", np.inf))
+            continue
         if not any(key in r for r in rows):
             raise ValueError(
                 f"{where}: select uses unknown field {key!r}; fields are {sorted(rows[0])} "
@@ -329,7 +363,7 @@ def _order_key(
     pool: NDArray[np.intp],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The ordering key of a phase's samples, and the levels its first component defines."""
-    from curriculum.scorers import combine, get_scorer
+    from curriculum.scorers import combine
 
     def one(spec: Any) -> NDArray[np.float64]:
         if isinstance(spec, Mapping) and "field" in spec:
@@ -342,13 +376,7 @@ def _order_key(
                 ) from None
         if not isinstance(spec, str):
             raise ValueError(f"order must name a scorer or {{field: name}}, but got {spec!r}")
-        if spec not in cache:
-            if spec == "concept_graph":
-                scorer = get_scorer(spec, graph=_graph(recipe.annotate.get("graph", "example")))
-            else:
-                scorer = get_scorer(spec)
-            cache[spec] = np.asarray(scorer.score(texts), dtype=np.float64)
-        return cache[spec][pool]
+        return _scores(spec, texts, cache, recipe.annotate.get("graph", "example"))[pool]
 
     if order is None or order == "random":
         zeros = np.zeros(pool.size)
@@ -380,7 +408,10 @@ class RecipePlan:
     def lengths(self) -> list[int]:
         """Own draws of each phase per epoch."""
         if self.recipe.phases[0].share is None:
-            return [int(p.size) for p in self.pools]
+            return [
+                int(pool.size) if ph.samples is None else ph.samples
+                for ph, pool in zip(self.recipe.phases, self.pools, strict=True)
+            ]
         total = self.recipe.total or sum(int(p.size) for p in self.pools)
         return [max(1, round(ph.share * total)) for ph in self.recipe.phases]  # type: ignore[operator]
 

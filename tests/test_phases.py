@@ -204,7 +204,34 @@ def test_yaml_recipe_and_plan_cli(tmp_path: Path, capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     assert "recipe 'two'" in out and "floor: at least" in out
     assert (tmp_path / "p.png").stat().st_size > 5000
-    assert main(["plan", "model_spec_midtraining"]) == 0
+    assert main(["plan", "model_spec_midtraining", "--plot", str(tmp_path / "m.png")]) == 0
     assert "value explanations" in capsys.readouterr().out
     assert main(["plan", "nonesuch"]) == 1
     assert "no shipped recipe 'nonesuch'" in capsys.readouterr().err
+
+
+def test_select_by_scorer_threshold_and_samples(records: list[dict]) -> None:
+    from curriculum import ReadabilityScorer
+
+    grade = ReadabilityScorer().score([r["text"] for r in records])
+    recipe = Recipe(
+        [
+            Phase("easy", select={"score": {"scorer": "readability", "max": 5}}, samples=50),
+            Phase("rest"),
+        ]
+    )
+    p = recipe.plan(records)
+    assert np.all(grade[p.pools[0]] <= 5) and p.lengths[0] == 50
+    _, phase, _ = p.order(0)
+    assert (phase == 0).sum() == 50  # only 50 of the easy pool this epoch
+    assert RecipeSampler(p, seed=2).global_order(1).tolist() == p.order(2, 1)[0].tolist()
+    with pytest.raises(ValueError, match=r"give share or samples, not both"):
+        Recipe([Phase("a", share=1.0, samples=3)])
+
+
+def test_mode_from_a_scorer_threshold() -> None:
+    from curriculum import LengthScorer, ModeTagger
+
+    tagger = ModeTagger(mode=ModeTagger.threshold_mode(LengthScorer(), 3, "human", "model"))
+    assert tagger({"text": "short one"}) == "<human>short one</human>"
+    assert tagger({"text": "a much longer text"}).startswith("<model>")
