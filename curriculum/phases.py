@@ -14,8 +14,11 @@ own pacing, and has a length (its samples once, or a share of the epoch). Option
 :func:`recipe_order` is the pure numpy order of one epoch; :class:`RecipeSampler` runs it in a
 DataLoader with ranks, ``set_epoch`` and exact mid-epoch (and mid-phase) resumption.
 
-Every sample selected by a phase appears exactly once per epoch when no phase has a ``share`` that
-differs from its size; replay and floor samples are counted as repeats (``kind`` 1 and 2).
+Every sample selected by a phase appears exactly once per epoch when no phase has a ``share`` or
+``samples`` that differs from its size; replay and floor samples are counted as repeats (``kind``
+1 and 2). Tolerances: a phase's replay share is met to within one sample; every full window of
+``window`` consecutive samples holds at least ``ceil(share * window)`` floor texts (the last,
+partial window is not padded).
 """
 
 from __future__ import annotations
