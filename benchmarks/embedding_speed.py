@@ -20,22 +20,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _common import RESULTS as RESULTS_DIR
+from _common import real_texts
 
-from curriculum import EmbeddingClusterScorer, load_demo_corpus
+from curriculum import EmbeddingClusterScorer
 from curriculum.embeddings import default_device, embed, load_model
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "embedding_speed.json"
-
-
-def real_texts(n: int) -> list[str]:
-    path = ROOT.parent / "shared" / "data" / "fortunes.jsonl"
-    if path.exists():
-        with path.open(encoding="utf-8") as f:
-            rows = [json.loads(line)["text"] for line in f]
-    else:
-        rows = [r["text"] for r in load_demo_corpus()]
-    return rows[:n]
+RESULTS = RESULTS_DIR / "embedding_speed.json"
 
 
 def main() -> None:
@@ -46,7 +37,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
 
-    texts = real_texts(args.texts)
+    texts = real_texts(("fortunes",))[: args.texts]
     model = load_model()
     model.encode(texts[:64], batch_size=args.batch_size)  # warm-up
 

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from _common import RESULTS, ROOT, real_texts
 from torch import nn
 from torch.utils.data import DataLoader, RandomSampler, Sampler
 
@@ -45,13 +46,10 @@ from curriculum import (
     ScoreCache,
     combine,
     example_value_graph,
-    load_demo_corpus,
 )
 from curriculum.pacing import Step
 from curriculum.viz import plot_benchmark
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
 ORDERINGS = ("random", "readability", "embedding", "concept", "combined", "anti")
 
 
@@ -153,14 +151,7 @@ def train(
 
 
 def corpus(args: argparse.Namespace) -> tuple[list[str], list[str]]:
-    data = ROOT.parent / "shared" / "data"
-    texts: list[str] = []
-    for name in ("fortunes.jsonl", "debian-reference.jsonl"):
-        if (data / name).exists():
-            with (data / name).open(encoding="utf-8") as f:
-                texts.extend(json.loads(line)["text"] for line in f)
-    if not texts:
-        texts = [r["text"] for r in load_demo_corpus()]
+    texts = real_texts()
     rng = np.random.default_rng(12345)
     idx = rng.permutation(len(texts))
     val = [texts[i] for i in idx[: args.val_size]]

@@ -17,29 +17,20 @@ import resource
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from _common import RESULTS as RESULTS_DIR
+from _common import best_of
 from torch.utils.data import RandomSampler
 
 from curriculum import CurriculumSampler
 from curriculum.ordering import curriculum_order, difficulty_rank
 from curriculum.pacing import get_pacing
 
-RESULTS = Path(__file__).resolve().parent / "results" / "sampler_speed.json"
-
-
-def best_of(fn: Callable[[], Any], repeats: int) -> float:
-    """Fastest of ``repeats`` wall-clock runs, in seconds."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+RESULTS = RESULTS_DIR / "sampler_speed.json"
 
 
 def drain(iterable: Any) -> None:

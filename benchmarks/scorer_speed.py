@@ -20,33 +20,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from curriculum import ReadabilityScorer, ScoreCache, load_demo_corpus
+from _common import RESULTS as RESULTS_DIR
+from _common import best_of, real_texts
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "scorer_speed.json"
+from curriculum import ReadabilityScorer, ScoreCache
 
-
-def real_texts() -> list[str]:
-    data = ROOT.parent / "shared" / "data"
-    texts: list[str] = []
-    for name in ("fortunes.jsonl", "debian-reference.jsonl"):
-        if (data / name).exists():
-            with (data / name).open(encoding="utf-8") as f:
-                texts.extend(json.loads(line)["text"] for line in f)
-    return texts or [r["text"] for r in load_demo_corpus()]
-
-
-def best_of(fn: Callable[[], Any], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+RESULTS = RESULTS_DIR / "scorer_speed.json"
 
 
 COLD = """

@@ -19,24 +19,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _common import RESULTS as RESULTS_DIR
+from _common import real_records
 from streaming import StreamingDataLoader, StreamingDataset
 from streaming.base.util import clean_stale_shared_memory
 
-from curriculum import LengthScorer, load_demo_corpus
+from curriculum import LengthScorer
 from curriculum.streaming import CurriculumStreamingDataset, write_mds
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "streaming_speed.json"
-
-
-def real_records() -> list[dict[str, str]]:
-    data = ROOT.parent / "shared" / "data"
-    rows: list[dict[str, str]] = []
-    for name in ("fortunes.jsonl", "debian-reference.jsonl"):
-        if (data / name).exists():
-            with (data / name).open(encoding="utf-8") as f:
-                rows.extend({"text": r["text"], "id": r["id"]} for r in map(json.loads, f))
-    return rows or [{"text": r["text"], "id": r["id"]} for r in load_demo_corpus()]
+RESULTS = RESULTS_DIR / "streaming_speed.json"
 
 
 def epoch(ds: Any, batch_size: int, num_workers: int) -> tuple[float, int]:
@@ -54,7 +45,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
 
-    records = real_records()
+    records = [{"text": r["text"], "id": r["id"]} for r in real_records()]
     scores = LengthScorer().score([r["text"] for r in records])
     times: dict[str, list[float]] = {
         "StreamingDataset (shuffle)": [],

@@ -17,13 +17,13 @@ prints the cycle (``a -> b -> c -> a``).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
 from typing import Any
+
+from curriculum._documents import read_document
 
 __all__ = ["Concept", "ConceptGraph", "example_value_graph"]
 
@@ -144,27 +144,7 @@ class ConceptGraph:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> ConceptGraph:
         """Read a ``.yaml``/``.yml`` or ``.json`` file."""
-        path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"concept graph file {path} does not exist")
-        text = path.read_text(encoding="utf-8")
-        if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
-            try:
-                data = yaml.safe_load(text)
-            except yaml.YAMLError as exc:
-                raise ValueError(f"{path} is not valid YAML: {exc}") from None
-        elif path.suffix.lower() == ".json":
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path} is not valid JSON: {exc}") from None
-        else:
-            raise ValueError(f"concept graph files must be .yaml, .yml or .json, not {path.name}")
-        if data is None:
-            raise ValueError(f"{path} is empty: a concept graph must hold at least one concept")
-        return cls.from_dict(data)
+        return cls.from_dict(read_document(path, "concept graph"))
 
     # -- queries --------------------------------------------------------------------------------
 

@@ -29,12 +29,12 @@ import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from curriculum._documents import read_document
 from curriculum._positional import PositionalSampler
 from curriculum._validation import check_int
 from curriculum.ordering import curriculum_order, difficulty_rank
@@ -204,17 +204,7 @@ class Recipe:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Recipe:
         """Read a ``.yaml``/``.yml`` or ``.json`` recipe."""
-        path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"recipe file {path} does not exist")
-        text = path.read_text(encoding="utf-8")
-        if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
-            data = yaml.safe_load(text)
-        else:
-            data = json.loads(text)
-        return cls.from_dict(data)
+        return cls.from_dict(read_document(path, "recipe"))
 
     def spec(self) -> str:
         """A content hash of the recipe (callables by name), for resumption checks."""
