@@ -23,6 +23,7 @@ partial window is not padded).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -420,12 +421,16 @@ class RecipePlan:
         """``(indices, phase, kind)`` of one epoch; see :func:`recipe_order`."""
         return recipe_order(self, seed=seed, epoch=epoch)
 
-    def phase_of(self) -> NDArray[np.int64]:
-        """Phase of each record (-1: selected by no phase)."""
+    @functools.cached_property
+    def _phase_of(self) -> NDArray[np.int64]:
         out = np.full(len(self.records), -1, dtype=np.int64)
         for k, pool in enumerate(self.pools):
             out[pool] = k
         return out
+
+    def phase_of(self) -> NDArray[np.int64]:
+        """Phase of each record (-1: selected by no phase)."""
+        return self._phase_of.copy()
 
     def table(self, seed: int = 0, fields: Sequence[str] = ("source",)) -> list[dict[str, Any]]:
         """Per phase: draws, share of training, replay and floor repeats, field shares."""
@@ -458,7 +463,7 @@ class RecipePlan:
         """The text of record ``index`` with its phase's framing applied."""
         from curriculum.framing import FirstPerson, ModeTagger, SocialScene
 
-        k = int(self.phase_of()[index])
+        k = int(self._phase_of[index])
         record = self.records[index]
         text = self.texts[index]
         for f in self.recipe.phases[k].framing if k >= 0 else ():
@@ -595,15 +600,18 @@ class RecipeSampler(PositionalSampler):
         self.plan = plan
         self.seed = check_int("seed", seed, minimum=0)
         super().__init__(num_replicas=num_replicas, rank=rank, drop_last=drop_last)
-        self._size = int(plan.order(self.seed, 0)[0].size)
+        self._order: tuple[int, NDArray[np.int64]] | None = None
 
     def global_order(self, epoch: int | None = None) -> NDArray[np.signedinteger]:
         """Every rank's indices together, for ``epoch`` (default: the current epoch)."""
         epoch = self.epoch if epoch is None else check_int("epoch", epoch, minimum=0)
-        return self.plan.order(self.seed, epoch)[0]
+        if self._order is None or self._order[0] != epoch:
+            self._order = (epoch, self.plan.order(self.seed, epoch)[0])
+        return self._order[1]
 
     def _epoch_size(self) -> int:
-        return self._size
+        # Floor repeats depend on the epoch's order, so the length is the current epoch's.
+        return int(self.global_order().shape[0])
 
     def _config(self) -> dict[str, Any]:
         from curriculum.cache import corpus_fingerprint

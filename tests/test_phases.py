@@ -235,3 +235,22 @@ def test_mode_from_a_scorer_threshold() -> None:
     tagger = ModeTagger(mode=ModeTagger.threshold_mode(LengthScorer(), 3, "human", "model"))
     assert tagger({"text": "short one"}) == "<human>short one</human>"
     assert tagger({"text": "a much longer text"}).startswith("<model>")
+
+
+def test_sampler_length_follows_each_epoch(records: list[dict]) -> None:
+    """Floor repeats depend on the epoch's order, so the epoch length does too."""
+    recipe = Recipe(
+        [
+            Phase("quotes", select={"source": ["fortunes/definitions", "fortunes/cookie"]}),
+            Phase("rest"),
+        ],
+        floor=Floor(select={"source": "debian-reference"}, share=0.2, window=20),
+    )
+    p = recipe.plan(records)
+    sampler = RecipeSampler(p, seed=0)
+    sizes = []
+    for epoch in range(4):
+        sampler.set_epoch(epoch)
+        sizes.append(len(sampler))
+        assert len(sampler) == len(list(sampler)) == p.order(0, epoch)[0].size
+    assert len(set(sizes)) > 1
