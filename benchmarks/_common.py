@@ -41,3 +41,28 @@ def real_records(names: tuple[str, ...] = ("fortunes", "debian-reference")) -> l
 def real_texts(names: tuple[str, ...] = ("fortunes", "debian-reference")) -> list[str]:
     """The texts of :func:`real_records`."""
     return [r["text"] for r in real_records(names)]
+
+
+def machine(**extra: Any) -> dict[str, Any]:
+    """What the numbers were measured on: versions, cores, platform (plus ``extra``)."""
+    import os
+    import platform
+
+    import numpy as np
+    import torch
+
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        **extra,
+    }
+
+
+def write_report(path: Path, report: dict[str, Any]) -> None:
+    """Write a benchmark's results as JSON (creating the folder)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n")

@@ -12,16 +12,13 @@ benchmarks/results/embedding_speed.json.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-import torch
 from _common import RESULTS as RESULTS_DIR
-from _common import real_texts
+from _common import machine, real_texts, write_report
 
 from curriculum import EmbeddingClusterScorer
 from curriculum.embeddings import default_device, embed, load_model
@@ -75,12 +72,7 @@ def main() -> None:
         "benchmark": "embedding_speed",
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "device": default_device(),
-        "machine": {
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "threads": torch.get_num_threads(),
-            "platform": platform.platform(),
-        },
+        "machine": machine(),
         "texts": len(texts),
         "batch_size": args.batch_size,
         "repeats": args.repeats,
@@ -97,8 +89,7 @@ def main() -> None:
         print(f"  {key:<14} {best[key]:7.2f}s  {rate[key]:8.1f} texts/s")
     print(f"  embed overhead vs model.encode: {overhead:+.1%}")
     print(f"  cache: miss {miss:.2f}s, hit {hit_s:.3f}s ({miss / hit_s:.0f}x)")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    write_report(args.output, report)
     print(f"wrote {args.output}")
 
 

@@ -25,16 +25,14 @@ orderings.png. If an ordering does not help, the results say so.
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import platform
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from _common import RESULTS, ROOT, real_texts
+from _common import RESULTS, ROOT, machine, real_texts, write_report
 from torch import nn
 from torch.utils.data import DataLoader, RandomSampler, Sampler
 
@@ -295,11 +293,7 @@ def main() -> None:
         "benchmark": "orderings",
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-        "machine": {
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "platform": platform.platform(),
-        },
+        "machine": machine(),
         "train_passages": len(texts),
         "validation_passages": len(val),
         "seconds": time.perf_counter() - started,
@@ -308,8 +302,7 @@ def main() -> None:
     print(f"\n{'ordering':<12} {'final val loss':>20}   reaches random's final mean")
     for name, entry in summary["orderings"].items():
         print(report_line(name, entry, args.seeds))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    write_report(args.output, report)
     fig = plot_benchmark(report)
     fig.savefig(args.output.with_suffix(".png"), dpi=120)
     print(

@@ -11,8 +11,6 @@ Results go to benchmarks/results/sampler_speed.json.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import resource
 import subprocess
 import sys
@@ -23,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 from _common import RESULTS as RESULTS_DIR
-from _common import best_of
+from _common import best_of, machine, write_report
 from torch.utils.data import RandomSampler
 
 from curriculum import CurriculumSampler
@@ -182,19 +180,13 @@ def main() -> None:
     report = {
         "benchmark": "sampler_speed",
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "torch": torch.__version__,
-            "cpus": __import__("os").cpu_count(),
-            "platform": platform.platform(),
-            "max_rss_of_this_process_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        },
+        "machine": machine(
+            max_rss_of_this_process_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        ),
         "repeats": args.repeats,
         "runs": runs,
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    write_report(args.output, report)
     print(f"\nwrote {args.output}")
 
 

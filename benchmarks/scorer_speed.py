@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -23,7 +21,7 @@ import time
 from pathlib import Path
 
 from _common import RESULTS as RESULTS_DIR
-from _common import best_of, real_texts
+from _common import best_of, machine, real_texts, write_report
 
 from curriculum import ReadabilityScorer, ScoreCache
 
@@ -87,11 +85,7 @@ def main() -> None:
     report = {
         "benchmark": "scorer_speed",
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-        },
+        "machine": machine(),
         "texts": n,
         "repeats": args.repeats,
         "seconds": timings,
@@ -103,8 +97,7 @@ def main() -> None:
     for key, seconds in timings.items():
         print(f"  {key:<28} {seconds:6.2f}s  {rate[key]:8.0f} texts/s  ({rate[key] / base:.2f}x)")
     print(f"  score cache: miss {miss:.2f}s, hit {hit:.3f}s ({miss / hit:.0f}x)")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    write_report(args.output, report)
     print(f"wrote {args.output}")
 
 

@@ -12,15 +12,13 @@ benchmarks/results/streaming_speed.json.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from _common import RESULTS as RESULTS_DIR
-from _common import real_records
+from _common import machine, real_records, write_report
 from streaming import StreamingDataLoader, StreamingDataset
 from streaming.base.util import clean_stale_shared_memory
 
@@ -80,7 +78,7 @@ def main() -> None:
     report = {
         "benchmark": "streaming_speed",
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {"python": platform.python_version(), "platform": platform.platform()},
+        "machine": machine(),
         "samples": len(records),
         "shards": shards,
         "batch_size": args.batch_size,
@@ -90,8 +88,7 @@ def main() -> None:
         "samples_per_second": rate,
         "ratio_curriculum_vs_plain": ratio,
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    write_report(args.output, report)
     print(f"wrote {args.output}")
 
 

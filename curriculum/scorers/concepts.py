@@ -148,9 +148,24 @@ class ConceptGraphScorer(Scorer):
     # -- assignment -----------------------------------------------------------------------------
 
     def assign_concepts(self, texts: Sequence[str]) -> list[tuple[str, ...]]:
-        """The concepts each text touches, in graph order (prerequisites first)."""
+        """The concepts each text touches, in graph order (prerequisites first).
+
+        The last assignment is kept (keyed by the corpus and the settings), so ``levels``,
+        ``primary_concepts``, ``concept_counts`` and ``score`` on the same texts match once.
+        """
+        from curriculum.cache import corpus_fingerprint
+
         self._check()
         items = check_texts(texts)
+        key = (corpus_fingerprint(items), json.dumps(self.cache_params(), sort_keys=True))
+        memo = getattr(self, "_assigned", None)
+        if memo is not None and memo[0] == key:
+            return list(memo[1])
+        assigned = self._assign(items)
+        self._assigned = (key, assigned)
+        return list(assigned)
+
+    def _assign(self, items: list[str]) -> list[tuple[str, ...]]:
         graph = self.graph_
         names = graph.order()
         if self.assign == "keywords":
