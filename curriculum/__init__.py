@@ -21,7 +21,7 @@ from curriculum.ordering import (
     stratified_ranks,
 )
 from curriculum.pacing import PACINGS, Pacing, get_pacing
-from curriculum.phases import Floor, Phase, Recipe, RecipeSampler, example_recipe
+from curriculum.recipes import Floor, Phase, Recipe, RecipeSampler, example_recipe
 from curriculum.sampler import CurriculumSampler
 from curriculum.schedule import ScheduleProfile, schedule_profile
 from curriculum.scorers import (

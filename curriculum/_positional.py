@@ -3,6 +3,11 @@
 A subclass provides ``global_order(epoch)`` (every rank's order together) and ``_config()`` (the
 settings that fix it); this base gives it ``DistributedSampler``'s rank split, ``set_epoch``, fast
 iteration, and torchdata-style ``state_dict`` / ``load_state_dict``.
+
+A state also carries a fingerprint of the indices this rank yields in the saved epoch. Settings
+are compared first (so the error names what differs), and the fingerprint decides: a state
+resumes only a sampler whose epoch is the same sequence, whatever produced it (a callable pacing
+or selection, which cannot be fingerprinted by its name, included).
 """
 
 from __future__ import annotations
@@ -18,11 +23,13 @@ from numpy.typing import NDArray
 from torch.utils.data import Sampler
 
 from curriculum._validation import check_int
+from curriculum.errors import InvalidTypeError, InvalidValueError
+from curriculum.fingerprint import fingerprint_array
 from curriculum.ordering import rank_share
 
 __all__ = ["PositionalSampler"]
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 _CHUNK = 8192  # indices converted to Python ints at a time while iterating
 
 
@@ -57,6 +64,7 @@ class PositionalSampler(Sampler[int]):
         self._cached: tuple[int, NDArray[np.signedinteger]] | None = None
         self._resume: tuple[int, int] | None = None
         self._progress: _Progress | None = None
+        self._share_fingerprint: tuple[int, str] | None = None
 
     def global_order(self, epoch: int | None = None) -> NDArray[np.signedinteger]:
         """Every rank's indices together, in order, for ``epoch``."""
@@ -116,6 +124,13 @@ class PositionalSampler(Sampler[int]):
             self._cached = (epoch, share)
         return self._cached[1]
 
+    def indices_fingerprint(self, epoch: int | None = None) -> str:
+        """Content hash of this rank's indices for ``epoch`` (cached per epoch)."""
+        epoch = self.epoch if epoch is None else check_int("epoch", epoch, minimum=0)
+        if self._share_fingerprint is None or self._share_fingerprint[0] != epoch:
+            self._share_fingerprint = (epoch, fingerprint_array(self.indices(epoch)))
+        return self._share_fingerprint[1]
+
     def state_dict(self) -> dict[str, Any]:
         """Small JSON-serialisable state: position in the epoch plus the settings that fix it."""
         if self._progress is not None:
@@ -124,7 +139,13 @@ class PositionalSampler(Sampler[int]):
             epoch, position = self._resume
         else:
             epoch, position = self.epoch, 0
-        return {"version": STATE_VERSION, "epoch": epoch, "yielded": position, **self._config()}
+        return {
+            "version": STATE_VERSION,
+            "epoch": epoch,
+            "yielded": position,
+            **self._config(),
+            "indices_fingerprint": self.indices_fingerprint(epoch),
+        }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Resume from :meth:`state_dict`: the next iteration yields the rest of that epoch.
@@ -135,37 +156,48 @@ class PositionalSampler(Sampler[int]):
                 message lists every difference.
         """
         if not isinstance(state_dict, dict):
-            raise TypeError(
+            raise InvalidTypeError(
                 f"state_dict must be a dict from {type(self).__name__}.state_dict(), "
                 f"but got {type(state_dict).__name__}"
             )
         version = state_dict.get("version")
         if version != STATE_VERSION:
-            raise ValueError(
+            raise InvalidValueError(
                 f"state_dict has version={version!r}, this sampler reads version "
-                f"{STATE_VERSION}; it was not saved by a {type(self).__name__}"
+                f"{STATE_VERSION}; it was saved by another version of curriculum or is not a "
+                f"{type(self).__name__} state: start the epoch afresh"
             )
         mine = self._config()
-        missing = sorted(set(mine) - set(state_dict))
+        missing = sorted((set(mine) | {"indices_fingerprint"}) - set(state_dict))
         if missing:
-            raise ValueError(f"state_dict lacks keys {missing}; save it with state_dict()")
+            raise InvalidValueError(f"state_dict lacks keys {missing}; save it with state_dict()")
         diffs = [
             f"{key}: saved {state_dict[key]!r}, this sampler {value!r}"
             for key, value in mine.items()
             if state_dict[key] != value
         ]
         if diffs:
-            raise ValueError(
+            raise InvalidValueError(
                 "state_dict comes from a different run and cannot resume this sampler:\n  "
                 + "\n  ".join(diffs)
                 + "\nBuild the sampler with the saved settings and scores, or start a fresh run."
             )
         epoch = check_int("state_dict['epoch']", state_dict.get("epoch"), minimum=0)
         position = check_int("state_dict['yielded']", state_dict.get("yielded"), minimum=0)
-        if position > len(self):
-            raise ValueError(
-                f"state_dict['yielded']={position} exceeds this rank's {len(self)} samples "
-                "per epoch; the state is corrupt"
+        saved = state_dict.get("indices_fingerprint")
+        if saved != self.indices_fingerprint(epoch):
+            raise InvalidValueError(
+                f"state_dict comes from a different run: the indices of epoch {epoch} on rank "
+                f"{self.rank} differ (fingerprint saved {saved!r}, this sampler "
+                f"{self.indices_fingerprint(epoch)!r}) although every setting it can compare "
+                "matches. A callable (pacing, selection or order) or data that the settings do "
+                "not cover decides the order differently; build the sampler as in the saved run"
+            )
+        size = int(self.indices(epoch).shape[0])
+        if position > size:
+            raise InvalidValueError(
+                f"state_dict['yielded']={position} exceeds the {size} samples this rank yields "
+                f"in epoch {epoch}; the state is corrupt"
             )
         self.epoch = epoch
         self._resume = (epoch, position)
@@ -182,7 +214,7 @@ def _resolve_ranks(num_replicas: int | None, rank: int | None) -> tuple[int, int
     num_replicas = check_int("num_replicas", num_replicas, minimum=1)
     rank = check_int("rank", rank, minimum=0)
     if rank >= num_replicas:
-        raise ValueError(
+        raise InvalidValueError(
             f"rank must be in [0, num_replicas - 1] = [0, {num_replicas - 1}], but got rank={rank}"
         )
     return num_replicas, rank

@@ -5,11 +5,14 @@ Messages name the parameter, the bad value and the fix (see STYLE.md).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
+
+from curriculum.errors import InvalidTypeError, InvalidValueError
+from curriculum.fingerprint import fingerprint_array
 
 __all__ = [
     "build_registered",
@@ -17,6 +20,7 @@ __all__ = [
     "check_scores",
     "check_strata",
     "check_texts",
+    "fingerprint_array",
 ]
 
 T = TypeVar("T")
@@ -38,29 +42,29 @@ def check_texts(texts: Any, name: str = "texts") -> list[str]:
         ValueError: it is empty, or holds empty or whitespace-only strings.
     """
     if isinstance(texts, (str, bytes)):
-        raise TypeError(
+        raise InvalidTypeError(
             f"{name} must be a sequence of strings, but got a single {type(texts).__name__}; "
             f"wrap it in a list: [{name}]"
         )
     try:
         items = list(texts)
     except TypeError:
-        raise TypeError(
+        raise InvalidTypeError(
             f"{name} must be a sequence of strings, but got {type(texts).__name__}"
         ) from None
     if not items:
-        raise ValueError(f"{name} must hold at least one text, but got an empty corpus")
+        raise InvalidValueError(f"{name} must hold at least one text, but got an empty corpus")
     not_str = [i for i, t in enumerate(items) if not isinstance(t, str)]
     if not_str:
         first = items[not_str[0]]
-        raise TypeError(
+        raise InvalidTypeError(
             f"{name} must hold only strings, but {name}[{not_str[0]}] is "
             f"{type(first).__name__} ({first!r:.60}); positions: {_positions(not_str)}. "
             "Convert or drop those items"
         )
     blank = [i for i, t in enumerate(items) if not t.strip()]
     if blank:
-        raise ValueError(
+        raise InvalidValueError(
             f"{name} must not hold empty or whitespace-only texts, but got "
             f"{name}[{blank[0]}]={items[blank[0]]!r} ({len(blank)} such texts at positions "
             f"{_positions(blank)}); drop them before scoring"
@@ -80,26 +84,30 @@ def check_scores(
         what: what ``expected_len`` counts, for the message.
     """
     if scores is None:
-        raise TypeError(f"{name} must be an array of numbers, but got {name}=None")
+        raise InvalidTypeError(f"{name} must be an array of numbers, but got {name}=None")
     try:
         arr = np.asarray(scores)
     except (TypeError, ValueError) as exc:  # ragged nested sequences
-        raise TypeError(f"{name} must be a 1-D array of numbers, but it could not: {exc}") from None
+        raise InvalidTypeError(
+            f"{name} must be a 1-D array of numbers, but it could not: {exc}"
+        ) from None
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
     ):
-        raise TypeError(
+        raise InvalidTypeError(
             f"{name} must hold numbers, but got dtype {arr.dtype}; "
             "missing scores (None) are not allowed: score every sample"
         )
     if np.issubdtype(arr.dtype, np.complexfloating):
-        raise TypeError(f"{name} must hold real numbers, but got dtype {arr.dtype}")
+        raise InvalidTypeError(f"{name} must hold real numbers, but got dtype {arr.dtype}")
     if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D (one score per sample), but got shape {arr.shape}")
+        raise InvalidValueError(
+            f"{name} must be 1-D (one score per sample), but got shape {arr.shape}"
+        )
     if arr.shape[0] == 0:
-        raise ValueError(f"{name} must hold at least one score, but got an empty array")
+        raise InvalidValueError(f"{name} must hold at least one score, but got an empty array")
     if expected_len is not None and arr.shape[0] != expected_len:
-        raise ValueError(
+        raise InvalidValueError(
             f"{name} has {arr.shape[0]} values but the {what} has {expected_len} samples; "
             f"score the same {what} the sampler draws from"
         )
@@ -107,7 +115,7 @@ def check_scores(
     finite = np.isfinite(out)
     if not finite.all():
         bad = np.flatnonzero(~finite)
-        raise ValueError(
+        raise InvalidValueError(
             f"{name} must be finite, but got {name}[{bad[0]}]={float(out[bad[0]])!r} "
             f"({bad.size} non-finite values at positions {_positions(bad.tolist())}); "
             "fix or rescore those samples"
@@ -119,13 +127,15 @@ def check_strata(strata: Any, n: int, name: str = "strata") -> NDArray[Any]:
     """Return ``strata`` as a 1-D array of ``n`` labels (ints or strings), or raise."""
     arr = np.asarray(strata)
     if arr.ndim != 1 or arr.shape[0] != n:
-        raise ValueError(f"{name} must hold one label per sample ({n}), but got shape {arr.shape}")
+        raise InvalidValueError(
+            f"{name} must hold one label per sample ({n}), but got shape {arr.shape}"
+        )
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.integer)
         or np.issubdtype(arr.dtype, np.str_)
         or np.issubdtype(arr.dtype, np.bool_)
     ):
-        raise TypeError(
+        raise InvalidTypeError(
             f"{name} must hold integer or string labels, but got dtype {arr.dtype}; "
             "missing labels (None) are not allowed: give every sample a stratum"
         )
@@ -137,9 +147,9 @@ def check_int(name: str, value: Any, *, minimum: int = 0, allow_none: bool = Fal
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, but got {name}={value!r}")
+        raise InvalidTypeError(f"{name} must be an integer, but got {name}={value!r}")
     if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, but got {name}={value!r}")
+        raise InvalidValueError(f"{name} must be an integer >= {minimum}, but got {name}={value!r}")
     return int(value)
 
 
@@ -163,21 +173,10 @@ def build_registered(
     try:
         cls = registry[name]
     except KeyError:
-        raise ValueError(
+        raise InvalidValueError(
             f"{param} must be one of {sorted(registry)} or {alternative}, but got {param}={name!r}"
         ) from None
     try:
         return cls(**params)
     except TypeError as exc:
-        raise TypeError(f"invalid parameters for {param}={name!r}: {exc}") from None
-
-
-def fingerprint_array(values: Sequence[float] | NDArray[Any]) -> str:
-    """Short content hash of an array (dtype and shape included)."""
-    import hashlib
-
-    arr = np.ascontiguousarray(values)
-    h = hashlib.blake2b(digest_size=16)
-    h.update(f"{arr.dtype.str}{arr.shape}".encode())
-    h.update(arr.tobytes())
-    return h.hexdigest()
+        raise InvalidTypeError(f"invalid parameters for {param}={name!r}: {exc}") from None

@@ -8,11 +8,8 @@ used silently. Files are written atomically (temporary file, then rename).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import struct
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,7 +17,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from curriculum._validation import check_texts, fingerprint_array
+from curriculum._files import atomic_write
+from curriculum._validation import check_texts
+from curriculum.errors import (
+    CacheError,
+    InvalidValueError,
+    MissingFileError,
+    OutputExistsError,
+    StaleCacheError,
+)
+from curriculum.fingerprint import fingerprint_array, fingerprint_json, fingerprint_texts
 
 __all__ = [
     "CacheError",
@@ -36,22 +42,8 @@ __all__ = [
 FORMAT_VERSION = 1
 
 
-class CacheError(RuntimeError):
-    """A cache entry is corrupt or unreadable."""
-
-
-class StaleCacheError(CacheError):
-    """A cache entry was computed for another corpus or other scorer settings."""
-
-
-def corpus_fingerprint(texts: Sequence[str]) -> str:
-    """Content hash of a corpus: order, lengths and bytes of every text."""
-    h = hashlib.blake2b(digest_size=16)
-    for text in texts:
-        raw = text.encode("utf-8")
-        h.update(struct.pack("<Q", len(raw)))
-        h.update(raw)
-    return h.hexdigest()
+#: Content hash of a corpus (order, lengths and bytes of every text).
+corpus_fingerprint = fingerprint_texts
 
 
 def sidecar(path: str | os.PathLike[str]) -> Path:
@@ -59,16 +51,30 @@ def sidecar(path: str | os.PathLike[str]) -> Path:
     return Path(path).with_suffix(".json")
 
 
-def _atomic_write(path: Path, write: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def is_sidecar(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` holds metadata written by :func:`save_array` (not some other JSON)."""
     try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        meta = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and "format_version" in meta
+
+
+def check_sidecar_free(path: str | os.PathLike[str]) -> Path:
+    """The sidecar path of ``path``; raises if a file that is not our metadata sits there.
+
+    Raises:
+        OutputExistsError: writing ``path`` would replace an unrelated ``.json`` file (a corpus
+            named ``corpus.json`` beside ``-o corpus.npy``, say).
+    """
+    meta_path = sidecar(path)
+    if meta_path.exists() and not is_sidecar(meta_path):
+        raise OutputExistsError(
+            f"{str(meta_path)!r} exists and is not a metadata file of this library; writing "
+            f"{Path(path).name} would replace it with its metadata: choose another name than "
+            f"{Path(path).name}"
+        )
+    return meta_path
 
 
 def save_array(
@@ -81,7 +87,8 @@ def save_array(
     """
     path = Path(path)
     if path.suffix != ".npy":
-        raise ValueError(f"path must end in .npy, but got path={str(path)!r}")
+        raise InvalidValueError(f"path must end in .npy, but got path={str(path)!r}")
+    meta_path = check_sidecar_free(path)
     values = np.ascontiguousarray(values)
     meta = {
         **(metadata or {}),
@@ -90,8 +97,8 @@ def save_array(
         "shape": list(values.shape),
         "checksum": fingerprint_array(values),
     }
-    _atomic_write(path, lambda f: np.save(f, values, allow_pickle=False))
-    _atomic_write(sidecar(path), lambda f: f.write(json.dumps(meta, indent=2).encode()))
+    atomic_write(path, lambda f: np.save(f, values, allow_pickle=False))
+    atomic_write(meta_path, lambda f: f.write(json.dumps(meta, indent=2).encode()))
     return path
 
 
@@ -103,6 +110,7 @@ def load_array(
     expect: dict[str, Any] | None = None,
     require_metadata: bool = True,
     mmap: bool = False,
+    fix: str | None = None,
 ) -> NDArray[Any]:
     """Read an array written by :func:`save_array`, checking it against its metadata.
 
@@ -113,25 +121,33 @@ def load_array(
         expect: metadata values that must match (e.g. ``corpus``, ``scorer``, ``params``).
         require_metadata: without it, a bare ``.npy`` with no sidecar is accepted.
         mmap: memory-map the file instead of reading it into memory.
+        fix: what the user should do about a damaged file (default: write it again).
 
     Raises:
-        FileNotFoundError: ``path`` does not exist.
+        MissingFileError: ``path`` does not exist.
+        InvalidValueError: ``path`` is not a ``.npy`` file.
         CacheError: the file or its sidecar is unreadable, or the values do not match it.
         StaleCacheError: the sidecar does not match ``expect``.
     """
     path = Path(path)
     meta_path = sidecar(path)
-    fix = f"delete {path} and {meta_path.name} and compute the {what} again"
+    if fix is None:
+        fix = f"write {path.name} again (scores: curriculum score CORPUS -o {path})"
     if not path.exists():
-        raise FileNotFoundError(f"no {what} file at {path}")
+        raise MissingFileError(f"no {what} file at {path}")
+    if path.is_dir() or path.suffix != ".npy":
+        raise InvalidValueError(
+            f"{str(path)!r} is not a {what} file: give the .npy file written by "
+            "`curriculum score -o FILE.npy` (or save_scores)"
+        )
     meta: dict[str, Any] | None = None
     if meta_path.exists():
-        try:
-            meta = json.loads(meta_path.read_text())
-            if not isinstance(meta, dict):
-                raise ValueError("not a JSON object")
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise CacheError(f"{what} metadata {meta_path} is corrupt ({exc}); {fix}") from None
+        if not is_sidecar(meta_path):
+            raise CacheError(
+                f"{what} metadata {meta_path} is corrupt (or not the metadata of {path.name}: "
+                f"unreadable, or some other JSON file); {fix}"
+            )
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
     elif require_metadata or expect:
         raise CacheError(f"{what} metadata {meta_path} is missing for {path}; {fix}")
     try:
@@ -185,10 +201,18 @@ def load_scores(
     *,
     expect: dict[str, Any] | None = None,
     require_metadata: bool = True,
+    fix: str | None = None,
 ) -> NDArray[np.float64]:
     """Read scores written by :func:`save_scores`; see :func:`load_array` for the checks."""
-    values = load_array(path, expect=expect, require_metadata=require_metadata)
+    values = load_array(path, expect=expect, require_metadata=require_metadata, fix=fix)
     return values.astype(np.float64, copy=False)
+
+
+def _cache_fix(path: Path) -> str:
+    return (
+        f"it is a cache entry: delete {path} and {sidecar(path).name} (or pass refresh=True) "
+        "and it is computed again"
+    )
 
 
 class ScoreCache:
@@ -219,8 +243,8 @@ class ScoreCache:
         return self._path(expect)
 
     def _path(self, expect: dict[str, Any]) -> Path:
-        key = hashlib.blake2b(json.dumps(expect, sort_keys=True).encode(), digest_size=8)
-        return self.directory / f"{expect['scorer']}-{key.hexdigest()}.npy"
+        key = fingerprint_json(expect, what="scorer settings")
+        return self.directory / f"{expect['scorer']}-{key}.npy"
 
     def get_or_compute(
         self, scorer: Any, texts: Sequence[str], *, refresh: bool = False
@@ -236,10 +260,10 @@ class ScoreCache:
         expect = self._expect(scorer, corpus_fingerprint(items), len(items))
         path = self._path(expect)
         if path.exists() and not refresh:
-            return load_scores(path, expect=expect)
+            return load_scores(path, expect=expect, fix=_cache_fix(path))
         scores = np.asarray(scorer.score(items), dtype=np.float64)
         if scores.shape != (len(items),) or not np.isfinite(scores).all():
-            raise ValueError(
+            raise InvalidValueError(
                 f"{scorer!r} returned scores of shape {scores.shape} (finite: "
                 f"{bool(np.isfinite(scores).all())}) for {len(items)} texts; a scorer must "
                 "return one finite float per text"

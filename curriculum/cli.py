@@ -1,23 +1,36 @@
-"""Command line: ``curriculum score``, ``curriculum schedule``, ``curriculum demo``."""
+"""Command line: ``curriculum score | schedule | concepts | mds | plan | demo``.
+
+Every command checks its outputs before doing any work: an output never replaces an input, and
+an existing output is replaced only with ``--force``. Errors about inputs, files and settings
+are one line on stderr and exit status 1; anything else is a bug and keeps its traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from curriculum.cache import CacheError, ScoreCache, corpus_fingerprint, load_scores, save_scores
+from curriculum._files import check_input, check_output
+from curriculum.cache import ScoreCache, check_sidecar_free, load_scores, save_scores, sidecar
 from curriculum.datasets import read_corpus
+from curriculum.errors import CurriculumError, InvalidValueError
+from curriculum.fingerprint import fingerprint_texts
 from curriculum.pacing import PACINGS, get_pacing
 from curriculum.sampler import CurriculumSampler
 from curriculum.schedule import schedule_profile
 from curriculum.scorers import METRICS, SCORERS, get_scorer
 
 __all__ = ["main"]
+
+SIGPIPE_STATUS = 141  # what a shell reports for a program stopped by a closed pipe
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,7 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     score = sub.add_parser(
         "score",
         help="score a corpus file and write scores.npy (+ scores.json metadata)",
-        description="Score every text of INPUT (JSON lines, parquet, or plain text one per line).",
+        description="Score every text of INPUT (JSON lines, parquet, or plain text one per line) "
+        "and write the scores (.npy) with a .json sidecar beside them.",
     )
     score.add_argument("input", type=Path, help="corpus file: .jsonl, .parquet or .txt")
     score.add_argument(
@@ -43,6 +57,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help=f"textstat metric for --scorer readability (default flesch_kincaid_grade; "
         f"one of: {', '.join(sorted(METRICS))})",
+    )
+    score.add_argument(
+        "--n-clusters", type=int, default=None, help="clusters for --scorer embedding_cluster"
+    )
+    score.add_argument(
+        "--graph",
+        default=None,
+        help="concept graph for --scorer concept_graph: 'values' (shipped) or a .yaml/.json",
     )
     score.add_argument(
         "--text-field", default="text", help="field holding the text (default: text)"
@@ -60,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
         help="reuse scores stored here for the same corpus and settings",
     )
     score.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    score.add_argument("--force", action="store_true", help="replace an existing output")
 
     sched = sub.add_parser(
         "schedule",
@@ -68,6 +91,14 @@ def _parser() -> argparse.ArgumentParser:
         "over training, for given scores and pacing.",
     )
     sched.add_argument("--scores", type=Path, required=True, help="scores file (.npy)")
+    sched.add_argument(
+        "--input",
+        type=Path,
+        default=None,
+        help="the corpus the scores belong to: checked against the scores' sidecar, and an "
+        "example text is shown per slice",
+    )
+    sched.add_argument("--text-field", default="text")
     sched.add_argument("--pacing", choices=sorted(PACINGS), default="root")
     sched.add_argument("--c0", type=float, default=None, help="start competence in (0, 1]")
     sched.add_argument(
@@ -89,6 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     sched.add_argument("--bins", type=int, default=10, help="slices of training to report")
     sched.add_argument("--plot", type=Path, default=None, help="write a PNG plot here")
     sched.add_argument("--json", type=Path, default=None, help="write the profile as JSON here")
+    sched.add_argument("--force", action="store_true", help="replace existing outputs")
 
     concepts = sub.add_parser(
         "concepts",
@@ -105,9 +137,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     concepts.add_argument(
         "--graph",
-        type=Path,
-        default=None,
-        help="concept graph .yaml/.json (default: the shipped value graph)",
+        default="values",
+        help="concept graph: 'values' (the shipped value graph, default) or a .yaml/.json file",
     )
     concepts.add_argument("--assign", choices=["keywords", "embedding"], default="keywords")
     concepts.add_argument(
@@ -128,7 +159,8 @@ def _parser() -> argparse.ArgumentParser:
         "mds",
         help="write a corpus to MDS shards (mosaicml-streaming) with a difficulty column",
         description="Write INPUT to MDS shards in OUT with its difficulty scores as a column "
-        "(scores from --scores, else computed with --scorer), easiest first by default.",
+        "(scores from --scores, checked against INPUT, else computed with --scorer), easiest "
+        "first by default.",
     )
     mds.add_argument("input", type=Path, help="corpus file: .jsonl, .parquet or .txt")
     mds.add_argument("out", type=Path, help="output directory (new or empty)")
@@ -136,7 +168,7 @@ def _parser() -> argparse.ArgumentParser:
         "--scores",
         type=Path,
         default=None,
-        help="scores file from `curriculum score` (default: score now)",
+        help="scores of INPUT from `curriculum score` (default: score now)",
     )
     mds.add_argument(
         "--scorer",
@@ -158,7 +190,7 @@ def _parser() -> argparse.ArgumentParser:
         "plan",
         help="show a recipe's phases on a corpus and plot its composition over training",
         description="Resolve a recipe (YAML/JSON path, or a shipped one: model_spec_midtraining, "
-        "model_raising) against a corpus and print the phase table.",
+        "model_raising) against a corpus and print the phase table and the floor.",
     )
     plan.add_argument("recipe", help="recipe file, or the name of a shipped recipe")
     plan.add_argument(
@@ -167,19 +199,24 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--text-field", default="text")
     plan.add_argument("--seed", type=int, default=0)
     plan.add_argument(
+        "--replicas", type=int, default=1, help="ranks: the floor is reported for each rank"
+    )
+    plan.add_argument(
         "--fields",
         nargs="+",
-        default=["source", "role", "concept"],
-        help="fields whose shares the table shows",
+        default=None,
+        help="fields whose shares the table shows (default: source, role, concept if present)",
     )
     plan.add_argument(
         "--plot", type=Path, default=None, help="write the composition over training here (PNG)"
     )
+    plan.add_argument("--force", action="store_true", help="replace an existing plot")
 
     demo = sub.add_parser(
         "demo",
         help="order the shipped corpus and write schedule.png",
-        description="Score the shipped demo corpus, print the stage table and write schedule.png.",
+        description="Score the shipped demo corpus, print the stage table and write "
+        "schedule.png (its own output, rewritten on every run).",
     )
     demo.add_argument("--out-dir", type=Path, default=Path("."), help="where schedule.png goes")
     demo.add_argument("--pacing", choices=sorted(PACINGS), default="root")
@@ -188,108 +225,169 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _score(args: argparse.Namespace) -> int:
-    records = read_corpus(args.input, text_field=args.text_field)
-    texts = [r[args.text_field] for r in records]
-    params: dict[str, object] = {}
+def _scorer_params(args: argparse.Namespace) -> dict[str, Any]:
+    """The scorer's settings from the options that apply to it; others are an error."""
+    given = {"--metric": args.metric, "--n-clusters": args.n_clusters, "--graph": args.graph}
+    applies = {
+        "readability": {"--metric"},
+        "embedding_cluster": {"--n-clusters"},
+        "concept_graph": {"--graph"},
+    }.get(args.scorer, set())
+    wrong = sorted(k for k, v in given.items() if v is not None and k not in applies)
+    if wrong:
+        raise InvalidValueError(
+            f"{', '.join(wrong)} does not apply to --scorer {args.scorer}; "
+            "--metric is for readability, --n-clusters for embedding_cluster, --graph for "
+            "concept_graph"
+        )
+    progress = not args.no_progress
     if args.scorer == "readability":
-        params = {"n_jobs": args.jobs, "progress": not args.no_progress}
+        params: dict[str, Any] = {"n_jobs": args.jobs, "progress": progress}
         if args.metric is not None:
             params["metric"] = args.metric
-    elif args.metric is not None:
-        raise ValueError(
-            f"--metric only applies to --scorer readability, not --scorer {args.scorer}"
-        )
-    scorer = get_scorer(args.scorer, **params)
+        return params
+    if args.jobs is not None:
+        raise InvalidValueError(f"--jobs applies to --scorer readability, not {args.scorer}")
+    if args.scorer == "embedding_cluster":
+        params = {"progress": progress}
+        if args.n_clusters is not None:
+            params["n_clusters"] = args.n_clusters
+        return params
+    if args.scorer == "concept_graph":
+        return {"graph": args.graph or "values", "progress": progress}
+    return {}
+
+
+def _score(args: argparse.Namespace) -> int:
+    source = check_input(args.input, what="input file")
+    out = check_output(args.output, what="-o", inputs=[source], force=args.force)
+    if out.suffix != ".npy":
+        raise InvalidValueError(f"-o must end in .npy, but got -o {str(out)!r}")
+    check_output(sidecar(out), what="the sidecar of -o", inputs=[source], force=args.force)
+    check_sidecar_free(out)
+    scorer = get_scorer(args.scorer, **_scorer_params(args))
+    records = read_corpus(source, text_field=args.text_field)
+    texts = [r[args.text_field] for r in records]
     if args.cache_dir is not None:
         scores = ScoreCache(args.cache_dir).get_or_compute(scorer, texts)
     else:
         scores = scorer.score(texts)
     meta = {
         "scorer": scorer.name,
-        "params": scorer.cache_params(),
-        "corpus": corpus_fingerprint(texts),
-        "input": str(args.input),
+        "params": json.loads(json.dumps(scorer.cache_params(), default=str)),
+        "corpus": fingerprint_texts(texts),
+        "input": str(source),
     }
-    save_scores(args.output, scores, meta)
+    save_scores(out, scores, meta)
     print(
         f"scored {len(texts)} texts with {scorer!r}: min {scores.min():.2f}, "
-        f"median {np.median(scores):.2f}, max {scores.max():.2f} -> {args.output}"
+        f"median {np.median(scores):.2f}, max {scores.max():.2f} -> {out}"
     )
     return 0
 
 
+def _scores_of(path: Path, texts: list[str], corpus: Path) -> np.ndarray:
+    """Scores that must belong to ``texts``: their sidecar's corpus fingerprint must match."""
+    return load_scores(
+        path,
+        expect={"corpus": fingerprint_texts(texts)},
+        fix=f"score this corpus: curriculum score {corpus} -o {path}",
+    )
+
+
 def _schedule(args: argparse.Namespace) -> int:
-    scores = load_scores(args.scores, require_metadata=False)
+    inputs = [args.scores, sidecar(args.scores), args.input]
+    for path, what in ((args.plot, "--plot"), (args.json, "--json")):
+        if path is not None:
+            check_output(path, what=what, inputs=inputs, force=args.force)
+    if args.epochs < 1:
+        raise InvalidValueError(f"--epochs must be >= 1, but got --epochs={args.epochs}")
+    texts = None
+    if args.input is not None:
+        records = read_corpus(args.input, text_field=args.text_field)
+        texts = [r[args.text_field] for r in records]
+        scores = _scores_of(args.scores, texts, args.input)
+    else:
+        scores = load_scores(args.scores, require_metadata=False)
     pacing = get_pacing(args.pacing, c0=args.c0, full_at=args.full_at, stages=args.stages)
     sampler = CurriculumSampler(
         scores, pacing=pacing, num_samples=args.num_samples, seed=args.seed, reverse=args.reverse
     )
-    if args.epochs < 1:
-        raise ValueError(f"--epochs must be >= 1, but got --epochs={args.epochs}")
+    n = int(scores.shape[0])
     order = np.concatenate([sampler.global_order(e) for e in range(args.epochs)])
-    profile = schedule_profile(order, scores, bins=args.bins)
+    profile = schedule_profile(
+        order, scores, bins=args.bins, epoch_size=n, ranking=sampler.ranking()
+    )
     print(f"{sampler!r}, {args.epochs} epoch(s)")
     print(
-        f"{'training':>13}  {'competence':>10}  {'mean':>7}  "
+        f"{'training':>13}  {'epoch':>5}  {'open':>5}  {'mean':>7}  "
         + "  ".join(f"{f'p{p:g}':>6}" for p in profile.percentiles)
         + "   (difficulty percentile of corpus)"
     )
-    span = len(order) / sampler.num_samples
+    opened = profile.opened if profile.opened is not None else np.ones(len(profile.centers))
+    cuts = np.round(profile.edges * order.size).astype(int)
     for i in range(len(profile.centers)):
         lo, hi = profile.edges[i], profile.edges[i + 1]
-        competence = float(pacing(hi * span)) if hi * span < 1 else 1.0
         cells = "  ".join(f"{v:>6.1f}" for v in profile.rank[i])
-        print(
-            f"{lo:>5.0%} - {hi:>5.0%}  {competence:>10.2f}  {profile.mean_score[i]:>7.2f}  {cells}"
+        line = (
+            f"{lo:>5.0%} - {hi:>5.0%}  {cuts[i] // n + 1:>5}  {opened[i]:>5.0%}  "
+            f"{profile.mean_score[i]:>7.2f}  {cells}"
         )
+        if texts is not None:
+            part = order[cuts[i] : cuts[i + 1]]
+            example = part[np.argmin(np.abs(scores[part] - np.median(scores[part])))]
+            line += "   " + textwrap.shorten(texts[int(example)], width=50, placeholder="...")
+        print(line)
+    print(
+        "open: how far into the easy-to-hard ranking the sampler has drawn by the end of the "
+        "slice, as a difficulty percentile (the pacing's competence, widened where it opens "
+        "fewer samples than are drawn)"
+    )
     if args.json is not None:
-        args.json.write_text(
-            json.dumps(
-                {
-                    "sampler": repr(sampler),
-                    "edges": profile.edges.tolist(),
-                    "percentiles": list(profile.percentiles),
-                    "rank": profile.rank.tolist(),
-                    "score": profile.score.tolist(),
-                    "mean_score": profile.mean_score.tolist(),
-                },
-                indent=2,
-            )
-        )
+        document = {
+            "sampler": repr(sampler),
+            "edges": profile.edges.tolist(),
+            "epoch_starts": profile.epoch_starts.tolist(),
+            "percentiles": list(profile.percentiles),
+            "opened": opened.tolist(),
+            "rank": profile.rank.tolist(),
+            "score": profile.score.tolist(),
+            "mean_score": profile.mean_score.tolist(),
+        }
+        args.json.write_text(json.dumps(document, indent=2))
         print(f"wrote {args.json}")
     if args.plot is not None:
         from curriculum.viz import plot_schedule
 
-        fig = plot_schedule(
-            profile,
-            title=f"{args.pacing} pacing: difficulty of emitted samples",
-            competence=pacing if args.epochs == 1 and args.num_samples is None else None,
-        )
+        fig = plot_schedule(profile, title=f"{args.pacing} pacing: difficulty of emitted samples")
         fig.savefig(args.plot, dpi=120)
         print(f"wrote {args.plot}")
     return 0
 
 
+def _unassigned(value: str) -> str | int:
+    if value in ("first", "last"):
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidValueError(
+            f"--unassigned must be first, last or an integer depth, but got {value!r}"
+        ) from None
+
+
 def _concepts(args: argparse.Namespace) -> int:
-    from curriculum.concepts import ConceptGraph, example_value_graph
+    from curriculum.concepts import load_graph
     from curriculum.datasets import load_demo_corpus
     from curriculum.demo import run_concept_demo
 
-    graph = example_value_graph() if args.graph is None else ConceptGraph.load(args.graph)
+    graph = load_graph(args.graph)
+    unassigned = _unassigned(args.unassigned)
     if args.input is None:
         records, source = load_demo_corpus(), "the shipped demo corpus"
     else:
         records, source = read_corpus(args.input, text_field=args.text_field), str(args.input)
         records = [{**r, "text": r[args.text_field]} for r in records]
-    unassigned: str | int = args.unassigned
-    if unassigned not in ("first", "last"):
-        try:
-            unassigned = int(unassigned)
-        except ValueError:
-            raise ValueError(
-                f"--unassigned must be first, last or an integer depth, but got {unassigned!r}"
-            ) from None
     run_concept_demo(
         records,
         graph,
@@ -303,12 +401,15 @@ def _concepts(args: argparse.Namespace) -> int:
 
 
 def _mds(args: argparse.Namespace) -> int:
+    source = check_input(args.input, what="input file")
+    inputs = [source] + ([args.scores, sidecar(args.scores)] if args.scores else [])
+    check_output(args.out, what="OUT", inputs=inputs, directory=True)
     from curriculum.streaming import write_mds
 
-    records = read_corpus(args.input, text_field=args.text_field)
+    records = read_corpus(source, text_field=args.text_field)
     texts = [r[args.text_field] for r in records]
     if args.scores is not None:
-        scores = load_scores(args.scores, require_metadata=False)
+        scores = _scores_of(args.scores, texts, source)
     else:
         scores = get_scorer(args.scorer).score(texts)
     out = write_mds(
@@ -330,45 +431,67 @@ def _mds(args: argparse.Namespace) -> int:
 
 def _plan(args: argparse.Namespace) -> int:
     from curriculum.datasets import load_demo_corpus
-    from curriculum.phases import Recipe, example_recipe
+    from curriculum.recipes import Kind, Recipe, example_recipe
+    from curriculum.report import floor_report, plan_table
 
     path = Path(args.recipe)
-    recipe = Recipe.load(path) if path.suffix else example_recipe(args.recipe)
+    is_file = path.suffix.lower() in (".yaml", ".yml", ".json") or os.sep in args.recipe
+    if args.plot is not None:
+        inputs = [path if is_file else None, args.input]
+        check_output(args.plot, what="--plot", inputs=inputs, force=args.force)
+    replicas = args.replicas
+    if replicas < 1:
+        raise InvalidValueError(f"--replicas must be >= 1, but got --replicas={replicas}")
+    recipe = Recipe.load(path) if is_file else example_recipe(args.recipe)
     if args.input is None:
         records, source = load_demo_corpus(), "the shipped demo corpus"
     else:
         records, source = read_corpus(args.input, text_field=args.text_field), str(args.input)
     plan = recipe.plan(records, text_field=args.text_field)
-    order, phase, kind = plan.order(args.seed)
+    fields = args.fields
+    if fields is None:
+        fields = [f for f in ("source", "role", "concept") if any(f in r for r in plan.records)]
+    order = plan.order(args.seed, num_replicas=replicas)
+    kind = order.kind
     print(
-        f"recipe {recipe.name!r} on {source}: {len(records)} records, {order.size} draws per "
-        f"epoch ({int((kind == 0).sum())} own, {int((kind == 1).sum())} replay, "
-        f"{int((kind == 2).sum())} floor repeats)"
+        f"recipe {recipe.name!r} on {source}: {len(records)} records, {order.indices.size} "
+        f"draws per epoch ({int((kind == Kind.OWN).sum())} own, "
+        f"{int((kind == Kind.REPLAY).sum())} replay, {int((kind == Kind.FLOOR).sum())} floor "
+        f"repeats){f', over {replicas} ranks' if replicas > 1 else ''}"
     )
-    for row in plan.table(args.seed, fields=args.fields):
+    for row in plan_table(plan, fields=fields, order=order):
         print(
             f"\n{row['phase']}: {row['samples']} draws ({row['share']:.1%} of training), "
             f"replay {row['replay']}, floor repeats {row['floor']}, "
             f"mean grade {row['mean_grade']:.1f}"
         )
-        for f in args.fields:
+        for f in fields:
             top = sorted(row[f].items(), key=lambda kv: -kv[1])[:4]
             print(f"  {f:<8} " + ", ".join(f"{k} {v:.0%}" for k, v in top))
-    if recipe.floor is not None and plan.floor_mask is not None:
-        hits = plan.floor_mask[order]
-        w = recipe.floor.window
-        worst = min(int(hits[i : i + w].sum()) for i in range(0, order.size - w + 1, w))
-        print(f"\nfloor: at least {worst} of every {w} samples (asked: {recipe.floor.share:.0%})")
-    if args.plot:
+    if recipe.floor is not None:
+        report = floor_report(plan, order, num_replicas=replicas)
+        w, need = report["window"], report["need"]
+        if report["global"] is None:
+            print(f"\nfloor: the epoch has {order.indices.size} draws, no full window of {w}")
+        else:
+            print(
+                f"\nfloor: at least {report['global']} of every {w} consecutive samples, in "
+                f"every sliding window (asked: {need}, {recipe.floor.share:.0%})"
+            )
+        if replicas > 1:
+            per_rank = ", ".join("no full window" if m is None else str(m) for m in report["ranks"])
+            print(f"       per rank, at least: {per_rank}")
+    if args.plot is not None:
         from curriculum.viz import plot_stage_composition
 
         names = [p.name for p in recipe.phases]
-        labels = [
-            names[p] if k == 0 else ("replay" if k == 1 else "floor repeat")
-            for p, k in zip(phase.tolist(), kind.tolist(), strict=True)
-        ]
+        labels = np.where(
+            kind == Kind.OWN,
+            np.asarray(names, dtype=object)[order.phase],
+            np.where(kind == Kind.REPLAY, "replay", "floor repeat"),
+        )
         fig = plot_stage_composition(
-            np.arange(order.size),
+            np.arange(order.indices.size),
             labels,
             stages=20,
             title=f"Recipe {recipe.name}: composition over training",
@@ -385,31 +508,31 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+HANDLERS = {
+    "score": _score,
+    "schedule": _schedule,
+    "concepts": _concepts,
+    "mds": _mds,
+    "plan": _plan,
+    "demo": _demo,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 1 error, 2 usage)."""
+    """Run the command line; returns the exit status (0 ok, 1 error, 2 usage, 141 pipe closed)."""
     args = _parser().parse_args(argv)
-    handlers = {
-        "score": _score,
-        "schedule": _schedule,
-        "concepts": _concepts,
-        "mds": _mds,
-        "plan": _plan,
-        "demo": _demo,
-    }
     try:
-        return handlers[args.command](args)
-    except (
-        ValueError,
-        TypeError,
-        KeyError,
-        FileNotFoundError,
-        FileExistsError,
-        CacheError,
-        ImportError,
-    ) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"curriculum {args.command}: error: {message}", file=sys.stderr)
+        return HANDLERS[args.command](args)
+    except CurriculumError as exc:
+        print(f"curriculum {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `curriculum plan ... | head`: the reader left, stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return SIGPIPE_STATUS
+    except KeyboardInterrupt:
+        print(f"curriculum {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

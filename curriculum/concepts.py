@@ -24,8 +24,12 @@ from importlib import resources
 from typing import Any
 
 from curriculum._documents import read_document
+from curriculum.errors import InvalidTypeError, InvalidValueError, MissingFileError
 
-__all__ = ["Concept", "ConceptGraph", "example_value_graph"]
+__all__ = ["SHIPPED_GRAPHS", "Concept", "ConceptGraph", "example_value_graph", "load_graph"]
+
+#: Names of the graphs shipped with the package (``example`` is another name for ``values``).
+SHIPPED_GRAPHS = ("values", "example")
 
 
 @dataclass(frozen=True)
@@ -41,24 +45,24 @@ class Concept:
     def from_mapping(cls, data: Mapping[str, Any], position: int) -> Concept:
         """Build from a mapping as found in YAML/JSON, checking every field's type."""
         if not isinstance(data, Mapping):
-            raise TypeError(
+            raise InvalidTypeError(
                 f"concepts[{position}] must be a mapping with name/description/keywords/requires, "
                 f"but got {type(data).__name__}"
             )
         unknown = sorted(set(data) - {"name", "description", "keywords", "requires"})
         if unknown:
-            raise ValueError(
+            raise InvalidValueError(
                 f"concepts[{position}] has unknown fields {unknown}; "
                 "allowed: name, description, keywords, requires"
             )
         name = data.get("name")
         if not isinstance(name, str) or not name.strip():
-            raise ValueError(
+            raise InvalidValueError(
                 f"concepts[{position}] needs a non-empty string name, but got {name!r}"
             )
         description = data.get("description")
         if not isinstance(description, str) or not description.strip():
-            raise ValueError(
+            raise InvalidValueError(
                 f"concept {name!r} has no description: write in prose what it is and why it "
                 "matters (it is also what embedding assignment compares texts with)"
             )
@@ -66,7 +70,7 @@ class Concept:
         for key in ("keywords", "requires"):
             value = data.get(key) or []
             if isinstance(value, str) or not all(isinstance(v, str) and v.strip() for v in value):
-                raise TypeError(
+                raise InvalidTypeError(
                     f"concept {name!r}: {key} must be a list of non-empty strings, "
                     f"but got {value!r}"
                 )
@@ -93,18 +97,18 @@ class ConceptGraph:
             for i, c in enumerate(concepts)
         ]
         if not items:
-            raise ValueError("a concept graph must hold at least one concept, but got none")
+            raise InvalidValueError("a concept graph must hold at least one concept, but got none")
         names = [c.name for c in items]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
-            raise ValueError(
+            raise InvalidValueError(
                 f"concept names must be unique, but {duplicates} appear more than once"
             )
         known = set(names)
         for c in items:
             missing = [r for r in c.requires if r not in known]
             if missing:
-                raise ValueError(
+                raise InvalidValueError(
                     f"concept {c.name!r} requires unknown concept(s) {missing}; "
                     f"known concepts: {sorted(known)}"
                 )
@@ -117,7 +121,7 @@ class ConceptGraph:
             cycle = None
         if cycle:
             path = " -> ".join([edge[0] for edge in cycle] + [cycle[0][0]])
-            raise ValueError(
+            raise InvalidValueError(
                 f"the concept graph has a cycle: {path}; a concept cannot (even indirectly) "
                 "require itself, remove one of these requirements"
             )
@@ -135,10 +139,12 @@ class ConceptGraph:
         """From ``{"concepts": [...]}`` or a bare list of concept mappings."""
         if isinstance(data, Mapping):
             if "concepts" not in data:
-                raise ValueError("a concept graph document needs a top-level 'concepts' list")
+                raise InvalidValueError(
+                    "a concept graph document needs a top-level 'concepts' list"
+                )
             data = data["concepts"]
         if not isinstance(data, list):
-            raise TypeError(f"'concepts' must be a list, but got {type(data).__name__}")
+            raise InvalidTypeError(f"'concepts' must be a list, but got {type(data).__name__}")
         return cls(data)
 
     @classmethod
@@ -217,3 +223,28 @@ def example_value_graph() -> ConceptGraph:
     ref = resources.files("curriculum").joinpath("data/values.yaml")
     with resources.as_file(ref) as path:
         return ConceptGraph.load(path)
+
+
+def load_graph(graph: ConceptGraph | str | os.PathLike[str]) -> ConceptGraph:
+    """A concept graph: itself, a shipped one by name (``values``), or a ``.yaml``/``.json`` file.
+
+    Raises:
+        MissingFileError: ``graph`` names no shipped graph and no file exists there.
+    """
+    if isinstance(graph, ConceptGraph):
+        return graph
+    if isinstance(graph, str) and graph in SHIPPED_GRAPHS:
+        return example_value_graph()
+    if not isinstance(graph, (str, os.PathLike)):
+        raise InvalidTypeError(
+            f"graph must be a ConceptGraph, a shipped name {list(SHIPPED_GRAPHS)} or a path, "
+            f"but got {type(graph).__name__}"
+        )
+    from pathlib import Path
+
+    if not Path(graph).exists():
+        raise MissingFileError(
+            f"graph={os.fspath(graph)!r} is neither a shipped graph ({', '.join(SHIPPED_GRAPHS)}) "
+            "nor an existing .yaml/.json file"
+        )
+    return ConceptGraph.load(graph)

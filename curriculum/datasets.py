@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -12,7 +12,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from curriculum._files import check_input
 from curriculum._validation import check_scores, check_texts
+from curriculum.errors import (
+    InvalidTypeError,
+    InvalidValueError,
+    MissingExtraError,
+    MissingFieldError,
+)
 
 __all__ = ["dataset_texts", "load_demo_corpus", "read_corpus", "score_texts"]
 
@@ -28,13 +35,13 @@ def dataset_texts(dataset: Any, *, text_field: str = "text") -> list[str]:
     column_names = getattr(dataset, "column_names", None)
     if isinstance(column_names, list):  # HF datasets.Dataset: one fast column read
         if text_field not in column_names:
-            raise KeyError(
+            raise MissingFieldError(
                 f"text_field={text_field!r} is not a column of the dataset; "
                 f"columns are {column_names}"
             )
         return check_texts(dataset[text_field], name=f"dataset[{text_field!r}]")
     if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
-        raise TypeError(
+        raise InvalidTypeError(
             f"dataset must be map-style (__len__ and __getitem__), but got "
             f"{type(dataset).__name__}; for an IterableDataset, collect its texts first"
         )
@@ -43,7 +50,7 @@ def dataset_texts(dataset: Any, *, text_field: str = "text") -> list[str]:
         item = dataset[i]
         if isinstance(item, Mapping):
             if text_field not in item:
-                raise KeyError(
+                raise MissingFieldError(
                     f"text_field={text_field!r} is not a key of dataset[{i}]; "
                     f"its keys are {sorted(item)}"
                 )
@@ -80,49 +87,86 @@ def score_texts(
 def read_corpus(path: str | os.PathLike[str], *, text_field: str = "text") -> list[dict[str, Any]]:
     """Read a corpus file into records (dicts with at least ``text_field``).
 
-    Formats by suffix: ``.jsonl``/``.json`` (one JSON object per line), ``.parquet`` (needs
-    pyarrow), anything else plain text with one text per line (blank lines skipped).
+    Formats by suffix: ``.jsonl``/``.json``/``.ndjson`` (one JSON object per line), ``.parquet``
+    (needs pyarrow), anything else plain UTF-8 text with one text per line (blank lines skipped).
+
+    Raises:
+        MissingFileError: ``path`` does not exist.
+        InputFileError: it is a directory or cannot be read.
+        InvalidValueError: it is not UTF-8 text (or not the format its suffix says), a line is
+            not a JSON object with ``text_field``, or it holds no texts; the message names the
+            file and line.
     """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"input file {path} does not exist")
+    path = check_input(path, what="input file")
     suffix = path.suffix.lower()
     records: list[dict[str, Any]]
-    if suffix in (".jsonl", ".json", ".ndjson"):
-        records = []
-        with path.open(encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path}:{lineno} is not valid JSON ({exc.msg})") from None
-                if not isinstance(record, dict) or text_field not in record:
-                    raise ValueError(
-                        f"{path}:{lineno} must be a JSON object with a {text_field!r} field; "
-                        f"pick the field with --text-field"
-                    )
-                records.append(record)
-    elif suffix == ".parquet":
-        try:
-            import pyarrow.parquet as pq
-        except ImportError:
-            raise ImportError(
-                "reading parquet needs pyarrow: pip install 'curriculum[parquet]'"
-            ) from None
-        table = pq.read_table(path)
-        if text_field not in table.column_names:
-            raise ValueError(
-                f"{path} has no column {text_field!r}; columns are {table.column_names}"
-            )
-        records = table.to_pylist()
+    if suffix == ".parquet":
+        records = _read_parquet(path, text_field)
     else:
-        with path.open(encoding="utf-8") as f:
-            records = [{text_field: line.rstrip("\n")} for line in f if line.strip()]
+        records = []
+        for lineno, line in _lines(path):
+            if not line.strip():
+                continue
+            if suffix in (".jsonl", ".json", ".ndjson"):
+                records.append(_json_record(path, lineno, line, text_field))
+            else:
+                records.append({text_field: line.rstrip("\r\n")})
     if not records:
-        raise ValueError(f"{path} holds no texts")
+        raise InvalidValueError(f"{path} holds no texts")
     check_texts([r[text_field] for r in records], name=f"texts of {path}")
+    return records
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Numbered lines of a UTF-8 text file, with errors that name the file, line and fix."""
+    with path.open("rb") as f:
+        for lineno, raw in enumerate(f, 1):
+            if b"\x00" in raw:
+                raise InvalidValueError(
+                    f"{path}:{lineno} holds NUL bytes: it looks like a binary file, not a corpus "
+                    "of text (.jsonl, .parquet or .txt)"
+                )
+            try:
+                yield lineno, raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InvalidValueError(
+                    f"{path}:{lineno} is not UTF-8 (byte {raw[exc.start]:#04x} at column "
+                    f"{exc.start + 1}); convert the file, e.g. iconv -f latin1 -t utf-8 "
+                    f"{path.name} > {path.stem}.utf8{path.suffix}"
+                ) from None
+
+
+def _json_record(path: Path, lineno: int, line: str, text_field: str) -> dict[str, Any]:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InvalidValueError(f"{path}:{lineno} is not valid JSON ({exc.msg})") from None
+    if not isinstance(record, dict) or text_field not in record:
+        keys = sorted(record) if isinstance(record, dict) else type(record).__name__
+        raise InvalidValueError(
+            f"{path}:{lineno} must be a JSON object with a {text_field!r} field, but has "
+            f"{keys}; pick the field with --text-field"
+        )
+    return record
+
+
+def _read_parquet(path: Path, text_field: str) -> list[dict[str, Any]]:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise MissingExtraError(
+            "reading parquet needs pyarrow: pip install 'curriculum[parquet]'"
+        ) from None
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InvalidValueError(f"{path} is not a readable parquet file ({exc})") from None
+    if text_field not in table.column_names:
+        raise InvalidValueError(
+            f"{path} has no column {text_field!r}; columns are {table.column_names}"
+        )
+    records: list[dict[str, Any]] = table.to_pylist()
     return records
 
 

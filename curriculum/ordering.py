@@ -28,6 +28,8 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from curriculum._streams import Stream, rng
+from curriculum.errors import InvalidValueError
 from curriculum.pacing import Pacing
 
 __all__ = [
@@ -38,11 +40,6 @@ __all__ = [
     "stratified_order",
     "stratified_ranks",
 ]
-
-#: Tags that keep the run-level and epoch-level random streams apart (see STYLE.md).
-_RUN_STREAM = 0
-_EPOCH_STREAM = 1
-_MERGE_STREAM = 2
 
 
 def index_dtype(n: int) -> type[np.signedinteger]:
@@ -70,7 +67,7 @@ def difficulty_rank(
     s = np.asarray(scores, dtype=np.float64)
     n = s.shape[0]
     perm = np.arange(n, dtype=index_dtype(n))
-    np.random.default_rng([seed, _RUN_STREAM, *stream]).shuffle(perm)
+    rng(seed, Stream.RANK, *stream).shuffle(perm)
     keys = s[perm]
     if reverse:
         keys = -keys
@@ -145,17 +142,19 @@ def curriculum_order(
     """
     n = int(rank.shape[0])
     num_samples = n if num_samples is None else num_samples
-    rng = np.random.default_rng([seed, _EPOCH_STREAM, epoch, *stream])
+    gen = rng(seed, Stream.EPOCH, epoch, *stream)
     if n == 0:
         return rank.copy()
     if epoch * n >= num_samples:  # past the curriculum: plain shuffling
-        return rank[rng.permutation(n)]
+        return rank[gen.permutation(n)]
+    if pacing.exhaustive:
+        return _stage_by_stage(rank, pacing, num_samples=num_samples, epoch=epoch, gen=gen)
     bounds, _, window = open_windows(
         n, pacing, num_samples=num_samples, epoch=epoch, max_blocks=max_blocks
     )
     num_blocks = bounds.shape[0] - 1
     if window[0] == n:  # everything open from the start
-        return rank[rng.permutation(n)]
+        return rank[gen.permutation(n)]
 
     # Groups: the part of the ranking released at block k is rank[window[k-1]:window[k]].
     group_edges = np.concatenate(([0], window))
@@ -169,7 +168,7 @@ def curriculum_order(
         if live.size == 1:
             take = np.array([draws[k]])
         else:
-            take = rng.multivariate_hypergeometric(remaining[live], int(draws[k]))
+            take = gen.multivariate_hypergeometric(remaining[live], int(draws[k]))
         counts[live, k] = take
         remaining[live] -= take
 
@@ -177,7 +176,7 @@ def curriculum_order(
     pool = rank.copy()
     for lo, hi in itertools.pairwise(group_edges):
         if hi - lo > 1:
-            rng.shuffle(pool[lo:hi])
+            gen.shuffle(pool[lo:hi])
     block_dtype = np.uint16 if num_blocks < 2**16 else np.uint32
     block_ids = np.tile(np.arange(num_blocks, dtype=block_dtype), num_blocks)
     block_of = np.repeat(block_ids, counts.ravel())
@@ -187,7 +186,33 @@ def curriculum_order(
     # Within a block every open sample is equally likely at every position.
     for lo, hi in itertools.pairwise(bounds):
         if hi - lo > 1:
-            rng.shuffle(order[lo:hi])
+            gen.shuffle(order[lo:hi])
+    return order
+
+
+def _stage_by_stage(
+    rank: NDArray[np.signedinteger],
+    pacing: Pacing,
+    *,
+    num_samples: int,
+    epoch: int,
+    gen: np.random.Generator,
+) -> NDArray[np.signedinteger]:
+    """An exhaustive pacing's epoch: each stage's part of the ranking in full, shuffled within.
+
+    Stage ``k`` holds the ranked samples ``[ceil(levels[k-1] * n), ceil(levels[k] * n))``, the
+    same cut points the pacing opens. An epoch that starts with every stage open is a shuffle.
+    """
+    n = int(rank.shape[0])
+    if float(pacing(epoch * n / num_samples)) >= 1.0:
+        return rank[gen.permutation(n)]
+    levels = np.asarray(getattr(pacing, "levels", [1.0]), dtype=np.float64)
+    cuts = np.clip(np.ceil(levels * n - 1e-6), 0, n).astype(np.int64)
+    edges = np.unique(np.concatenate(([0], cuts, [n])))
+    order = rank.copy()
+    for lo, hi in itertools.pairwise(edges):
+        if hi - lo > 1:
+            gen.shuffle(order[lo:hi])
     return order
 
 
@@ -238,9 +263,15 @@ def stratified_order(
         epoch: epoch number.
         max_blocks: resolution of each stratum's epoch.
     """
+    if pacing.exhaustive:
+        raise InvalidValueError(
+            f"pacing={pacing!r} draws one stage per level of the whole ranking, which strata "
+            "cannot keep (each stratum holds its own share of every level); drop strata, or use "
+            "a Step without exhaustive=True"
+        )
     n = sum(int(r.shape[0]) for r in ranks)
     num_samples = n if num_samples is None else num_samples
-    rng = np.random.default_rng([seed, _MERGE_STREAM, epoch])
+    gen = rng(seed, Stream.MERGE, epoch)
     parts, keys = [], []
     for k, rank in enumerate(ranks):
         size = int(rank.shape[0])
@@ -256,7 +287,7 @@ def stratified_order(
             )
         )
         # The j-th sample of a stratum sits at (j + u) / size of the epoch: a proportional merge.
-        keys.append((np.arange(size) + rng.random()) / size)
+        keys.append((np.arange(size) + gen.random()) / size)
     order = np.concatenate(parts)
     return order[np.argsort(np.concatenate(keys), kind="stable")]
 
@@ -267,9 +298,11 @@ def rank_share(
     """The share of a global order that one rank takes, as in ``DistributedSampler``.
 
     Rank ``r`` takes positions ``r, r + R, r + 2R, ...``, so every rank follows the same
-    easy-to-hard progression. Without ``drop_last`` the order is padded with its own first
-    samples to a multiple of ``num_replicas`` (those few samples are seen twice); with it, the
-    tail is dropped.
+    easy-to-hard progression. Without ``drop_last`` the order is padded to a multiple of
+    ``num_replicas`` with its own *last* samples (those few are seen twice): unlike
+    ``DistributedSampler``, which repeats the first ones, this keeps the end of every rank's
+    epoch at the hard end of the curriculum, so padding never puts an easy sample after hard
+    ones. With ``drop_last`` the tail is dropped.
     """
     n = order.shape[0]
     if drop_last:
@@ -278,5 +311,6 @@ def rank_share(
     else:
         total = -(-n // num_replicas) * num_replicas
         pad = total - n
-        padded = order if pad == 0 else np.concatenate([order, np.resize(order, pad)])
+        tail = order[(np.arange(n - pad, n) % n)] if pad else order[:0]
+        padded = np.concatenate([order, tail]) if pad else order
     return padded[rank:total:num_replicas]

@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from curriculum._positional import PositionalSampler
 from curriculum._validation import check_int, check_scores, check_strata, fingerprint_array
+from curriculum.errors import InvalidValueError
 from curriculum.ordering import (
     curriculum_order,
     difficulty_rank,
@@ -94,8 +95,14 @@ class CurriculumSampler(PositionalSampler):
         self.reverse = bool(reverse)
         self.max_blocks = check_int("max_blocks", max_blocks, minimum=1)
         self.strata = None if strata is None else check_strata(strata, n)
+        if self.strata is not None and self.pacing.exhaustive:
+            raise InvalidValueError(
+                f"pacing={self.pacing!r} draws one stage per level of the whole ranking, which "
+                "strata cannot keep (each stratum holds its own share of every level); drop "
+                "strata=, or use a Step without exhaustive=True"
+            )
         if self.drop_last and n < self.num_replicas:
-            raise ValueError(
+            raise InvalidValueError(
                 f"drop_last=True with {n} samples and num_replicas={self.num_replicas} leaves "
                 "every rank empty; use drop_last=False or more samples"
             )
@@ -154,9 +161,7 @@ class CurriculumSampler(PositionalSampler):
 
     # -- the order ------------------------------------------------------------------------------
 
-    def global_order(self, epoch: int | None = None) -> NDArray[np.signedinteger]:
-        """The order of all ranks together for ``epoch`` (default: the current epoch)."""
-        epoch = self.epoch if epoch is None else check_int("epoch", epoch, minimum=0)
+    def _ranks(self) -> list[NDArray[np.signedinteger]]:
         if self._rank_order is None:  # the ranking is computed once per sampler
             self._rank_order = (
                 [difficulty_rank(self.scores, seed=self.seed, reverse=self.reverse)]
@@ -165,9 +170,19 @@ class CurriculumSampler(PositionalSampler):
                     self.scores, self.strata, seed=self.seed, reverse=self.reverse
                 )
             )
+        return self._rank_order
+
+    def ranking(self) -> NDArray[np.signedinteger] | None:
+        """The easy-to-hard ranking the pacing opens (ties broken per seed); None with strata."""
+        return None if self.strata is not None else self._ranks()[0]
+
+    def global_order(self, epoch: int | None = None) -> NDArray[np.signedinteger]:
+        """The order of all ranks together for ``epoch`` (default: the current epoch)."""
+        epoch = self.epoch if epoch is None else check_int("epoch", epoch, minimum=0)
+        ranks = self._ranks()
         if self.strata is None:
             return curriculum_order(
-                self._rank_order[0],
+                ranks[0],
                 self.pacing,
                 num_samples=self.num_samples,
                 seed=self.seed,
@@ -175,7 +190,7 @@ class CurriculumSampler(PositionalSampler):
                 max_blocks=self.max_blocks,
             )
         return stratified_order(
-            self._rank_order,
+            ranks,
             self.pacing,
             num_samples=self.num_samples,
             seed=self.seed,

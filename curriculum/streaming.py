@@ -24,8 +24,18 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from curriculum._files import check_output
 from curriculum._validation import check_int, check_scores, check_texts, fingerprint_array
 from curriculum.cache import load_scores, save_scores
+from curriculum.errors import (
+    CacheError,
+    InvalidTypeError,
+    InvalidValueError,
+    MissingExtraError,
+    MissingFieldError,
+    NotFittedError,
+)
+from curriculum.fingerprint import fingerprint_bytes
 from curriculum.ordering import curriculum_order, difficulty_rank
 from curriculum.pacing import Pacing, PacingLike, get_pacing
 
@@ -35,7 +45,7 @@ try:
     from streaming.base.batching import batching_methods
     from streaming.base.partition import get_partitions
 except ImportError as exc:  # pragma: no cover - exercised without the extra
-    raise ImportError(
+    raise MissingExtraError(
         "curriculum.streaming needs mosaicml-streaming: pip install 'curriculum[streaming]'"
     ) from exc
 
@@ -68,7 +78,7 @@ def _check_version() -> None:
 
     v = Version(streaming.__version__)
     if not (Version("0.11") <= v < Version("0.14")):
-        raise ImportError(
+        raise MissingExtraError(
             f"curriculum.streaming supports mosaicml-streaming {', '.join(SUPPORTED)}, but "
             f"{streaming.__version__} is installed; install a supported version"
         )
@@ -107,22 +117,24 @@ def write_mds(
     """
     rows = [{text_field: r} if isinstance(r, str) else dict(r) for r in records]
     if not rows:
-        raise ValueError("records must hold at least one record, but got none")
+        raise InvalidValueError("records must hold at least one record, but got none")
     for i, row in enumerate(rows):
         if text_field not in row:
-            raise KeyError(f"records[{i}] has no field {text_field!r}; its keys are {sorted(row)}")
+            raise MissingFieldError(
+                f"records[{i}] has no field {text_field!r}; its keys are {sorted(row)}"
+            )
     check_texts([r[text_field] for r in rows], name=f"records' {text_field!r} texts")
     values = check_scores(scores, expected_len=len(rows), what="corpus")
     if layout not in ("curriculum", "corpus"):
-        raise ValueError(f"layout must be 'curriculum' or 'corpus', but got layout={layout!r}")
+        raise InvalidValueError(
+            f"layout must be 'curriculum' or 'corpus', but got layout={layout!r}"
+        )
     if scores_column in rows[0] or scores_column == text_field:
-        raise ValueError(
+        raise InvalidValueError(
             f"scores_column={scores_column!r} clashes with a field of the records; "
             "choose another name"
         )
-    out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        raise FileExistsError(f"out={str(out)!r} is not empty; choose a new directory")
+    out = check_output(out, what="out", directory=True)
     columns = {scores_column: "float64"}
     for key, value in rows[0].items():
         encoding = _ENCODINGS.get(type(value))
@@ -137,8 +149,14 @@ def write_mds(
             sample = {k: row[k] for k in columns if k != scores_column}
             sample[scores_column] = float(values[i])
             writer.write(sample)
-    save_scores(out / SCORES_FILE, values[order], {"column": scores_column, "layout": layout})
+    meta = {"column": scores_column, "layout": layout, "index": _index_fingerprint(out)}
+    save_scores(out / SCORES_FILE, values[order], meta)
     return out
+
+
+def _index_fingerprint(directory: str | os.PathLike[str]) -> str:
+    """Hash of a dataset's ``index.json``: ties the scores file to the shards beside it."""
+    return fingerprint_bytes(Path(directory, "index.json").read_bytes())
 
 
 def _generate_work_curriculum(
@@ -149,9 +167,11 @@ def _generate_work_curriculum(
     Called by streaming in the local leader, like its own ``generate_work_*`` functions.
     """
     if not isinstance(dataset, CurriculumStreamingDataset):
-        raise TypeError("the 'curriculum' batching method needs a CurriculumStreamingDataset")
+        raise InvalidTypeError(
+            "the 'curriculum' batching method needs a CurriculumStreamingDataset"
+        )
     if dataset.num_canonical_nodes is None or not isinstance(dataset.batch_size, int):
-        raise ValueError("num_canonical_nodes and batch_size must be set before iterating")
+        raise InvalidValueError("num_canonical_nodes and batch_size must be set before iterating")
     _, small_per_big = dataset.resample_streams(epoch)
     big_ids = get_partitions(
         dataset.partition_algo,
@@ -216,7 +236,7 @@ class CurriculumStreamingDataset(StreamingDataset):
             "batching_method",
         ):
             if key in kwargs:
-                raise TypeError(
+                raise InvalidTypeError(
                     f"{key} cannot be set on CurriculumStreamingDataset: the curriculum decides "
                     "the order (use seed=, pacing= and reverse=)"
                 )
@@ -240,25 +260,20 @@ class CurriculumStreamingDataset(StreamingDataset):
         if len(self.streams) == 1:  # the side file describes one stream's samples
             stream = self.streams[0]
             for root in (stream.local, stream.remote):
-                path = Path(root, SCORES_FILE) if root else None
+                path = Path(root, stream.split or "", SCORES_FILE) if root else None
                 if path is not None and path.exists():
-                    return check_scores(
-                        load_scores(path),
-                        name=str(path),
-                        expected_len=self.num_samples,
-                        what="StreamingDataset",
-                    )
+                    return self._checked_side_file(path, Path(stream.local, stream.split or ""))
         shard = self.shards[0]
         names = list(getattr(shard, "column_names", []))
         encodings = dict(zip(names, getattr(shard, "column_encodings", []), strict=False))
         if self.scores_column not in names:
-            raise ValueError(
+            raise InvalidValueError(
                 f"the MDS dataset has no column {self.scores_column!r} (columns: {names}); "
                 "write it with curriculum.streaming.write_mds(..., scores=...), name the column "
                 "with scores_column=, or pass scores="
             )
         if encodings.get(self.scores_column) not in _NUMERIC:
-            raise TypeError(
+            raise InvalidTypeError(
                 f"column {self.scores_column!r} must be numeric, but its MDS encoding is "
                 f"{encodings.get(self.scores_column)!r}; write the scores as float64"
             )
@@ -267,6 +282,38 @@ class CurriculumStreamingDataset(StreamingDataset):
             np.asarray(column, dtype=np.float64), name=f"column {self.scores_column!r}"
         )
 
+    def _checked_side_file(self, path: Path, local: Path) -> NDArray[np.float64]:
+        """The scores of :data:`SCORES_FILE`, checked against the shards it claims to describe.
+
+        Its sidecar must name this dataset's ``index.json`` (so a scores file copied from other
+        shards is refused) and the score column, and its values must equal the column in the
+        first shard's samples (spot-checked: up to 16 samples, from the shard training reads
+        first in the curriculum layout).
+        """
+        fix = (
+            f"rewrite the shards with curriculum.streaming.write_mds, delete {path.name} to read "
+            "the column instead, or pass scores="
+        )
+        scores = check_scores(
+            load_scores(
+                path,
+                expect={"index": _index_fingerprint(local), "column": self.scores_column},
+                fix=fix,
+            ),
+            name=str(path),
+            expected_len=self.num_samples,
+            what="StreamingDataset",
+        )
+        first = int(getattr(self.shards[0], "samples", self.num_samples))
+        for i in np.unique(np.linspace(0, max(first, 1) - 1, 16).astype(np.int64)):
+            value = float(self.get_item(int(i))[self.scores_column])
+            if value != scores[i]:
+                raise CacheError(
+                    f"{path} does not match the shards: sample {int(i)} has {self.scores_column}="
+                    f"{value!r} in its shard but {float(scores[i])!r} in {path.name}; {fix}"
+                )
+        return scores
+
     def position_to_sample(self, epoch: int, small_per_big: NDArray[np.int64]) -> NDArray[np.int64]:
         """For one epoch, the (resampled) sample that fills each canonical position.
 
@@ -274,7 +321,7 @@ class CurriculumStreamingDataset(StreamingDataset):
         position consumed gets the ``k``-th sample of the curriculum order.
         """
         if self.num_canonical_nodes is None:
-            raise RuntimeError(
+            raise NotFittedError(
                 "num_canonical_nodes is chosen by streaming when iteration starts; pass "
                 "num_canonical_nodes= to the dataset to compute the order before that"
             )
@@ -328,7 +375,7 @@ class CurriculumStreamingDataset(StreamingDataset):
                 if saved.get(k) != v
             ]
             if diffs:
-                raise ValueError(
+                raise InvalidValueError(
                     "state_dict comes from a different curriculum and cannot resume this "
                     "dataset:\n  " + "\n  ".join(diffs)
                 )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from curriculum.errors import MissingExtraError
 from curriculum.pacing import Pacing, PacingLike, get_pacing
 from curriculum.schedule import ScheduleProfile
 
@@ -33,7 +34,9 @@ def _figure(figsize: tuple[float, float]) -> Figure:
     try:
         from matplotlib.figure import Figure
     except ImportError:
-        raise ImportError("plotting needs matplotlib: pip install 'curriculum[viz]'") from None
+        raise MissingExtraError(
+            "plotting needs matplotlib: pip install 'curriculum[viz]'"
+        ) from None
     return Figure(figsize=figsize, layout="constrained")
 
 
@@ -76,10 +79,14 @@ def plot_schedule(
 ) -> Figure:
     """Difficulty percentiles of the emitted samples over training progress.
 
+    Epoch boundaries are drawn as vertical lines. When the profile has ``opened`` (the share of
+    the ranking the sampler actually drew from), it is drawn as a step line: unlike the raw
+    pacing, it never contradicts the percentiles.
+
     Args:
         profile: from :func:`curriculum.schedule.schedule_profile`.
         title: axes title.
-        competence: optional pacing to overlay (as the percentile of the ranking that is open).
+        competence: optional pacing to overlay as the pacing's own curve over one curriculum.
         figsize: figure size in inches.
     """
     fig = _figure(figsize)
@@ -98,10 +105,21 @@ def plot_schedule(
         marker="o",
         label=f"p{q[mid]:g} (median)" if q[mid] == 50 else f"p{q[mid]:g}",
     )
-    if competence is not None:
+    if profile.opened is not None:
+        ax.step(
+            profile.edges[1:],
+            100 * profile.opened,
+            where="pre",
+            color="0.3",
+            linestyle="--",
+            label="ranking drawn from (percent)",
+        )
+    elif competence is not None:
         pacing = get_pacing(competence)
         t = np.linspace(0, 1, 201)
-        ax.plot(t, 100 * pacing(t), color="0.4", linestyle="--", label="open part of ranking")
+        ax.plot(t, 100 * pacing(t), color="0.4", linestyle="--", label="pacing (competence)")
+    for k, start in enumerate(profile.epoch_starts):
+        ax.axvline(start, color="0.6", linewidth=0.8, label="epoch boundary" if k == 0 else None)
     ax.set(
         xlabel="training progress",
         ylabel="difficulty percentile of emitted samples",

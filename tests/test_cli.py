@@ -74,6 +74,7 @@ def test_score_with_metric_cache_and_other_scorers(tmp_path: Path, corpus: Path)
                     "-o",
                     str(tmp_path / "s.npy"),
                     "--no-progress",
+                    "--force",
                 ]
             )
             == 0
@@ -96,7 +97,7 @@ def test_plain_text_input(tmp_path: Path, fortunes: list[str]) -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["score", "missing.jsonl", "-o", "s.npy"], "input file missing.jsonl does not exist"),
+        (["score", "missing.jsonl", "-o", "s.npy"], "input file 'missing.jsonl' does not exist"),
         (
             ["score", "{corpus}", "--metric", "nope", "-o", "{tmp}/s.npy"],
             "metric must be a textstat metric",
@@ -112,7 +113,7 @@ def test_plain_text_input(tmp_path: Path, fortunes: list[str]) -> None:
                 "-o",
                 "{tmp}/s.npy",
             ],
-            "--metric only applies to --scorer readability",
+            "--metric does not apply to --scorer length",
         ),
         (
             ["score", "{corpus}", "--text-field", "body", "-o", "{tmp}/s.npy"],
@@ -165,3 +166,211 @@ def test_demo_runs_as_installed_console_script(tmp_path: Path) -> None:
         if line.strip()[:1].isdigit() and "%" in line
     ]
     assert len(grades) == 5 and grades == sorted(grades)
+
+
+# -- files: an output never replaces an input; problems are named before any work -------------
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return code, err
+
+
+def test_scoring_never_overwrites_the_corpus(
+    tmp_path: Path, fortunes: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "corpus.json"  # JSON lines named .json: the sidecar of corpus.npy
+    corpus.write_text("\n".join(json.dumps({"text": t}) for t in fortunes[:20]))
+    before = corpus.read_bytes()
+    for extra in ([], ["--force"]):
+        code, err = _run(["score", str(corpus), "-o", str(tmp_path / "corpus.npy"), *extra], capsys)
+        assert code == 1 and "is the input" in err and "never replaces an input" in err
+    assert corpus.read_bytes() == before and not (tmp_path / "corpus.npy").exists()
+    code, err = _run(["score", str(corpus), "-o", str(corpus)], capsys)
+    assert code == 1 and "is the input" in err
+
+
+def test_an_existing_output_is_replaced_only_with_force(
+    tmp_path: Path, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "s.npy"
+    assert main(["score", str(corpus), "--scorer", "length", "-o", str(out)]) == 0
+    code, err = _run(["score", str(corpus), "--scorer", "length", "-o", str(out)], capsys)
+    assert code == 1 and "exists; pass --force to replace it" in err
+    assert main(["score", str(corpus), "--scorer", "length", "-o", str(out), "--force"]) == 0
+    # A foreign scores.json beside -o scores.npy is never replaced, not even with --force.
+    notes = tmp_path / "notes.json"
+    notes.write_text('{"my": "notes"}')
+    for extra in ([], ["--force"]):
+        code, err = _run(
+            ["score", str(corpus), "--scorer", "length", "-o", str(tmp_path / "notes.npy"), *extra],
+            capsys,
+        )
+        assert code == 1 and "notes.json" in err
+    assert notes.read_text() == '{"my": "notes"}'
+
+
+def test_the_output_is_checked_before_the_input_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "c.jsonl"
+    broken.write_text("{not json\n")  # reading it would fail: the output error must come first
+    code, err = _run(["score", str(broken), "-o", str(tmp_path / "s.txt")], capsys)
+    assert code == 1 and "-o must end in .npy" in err
+
+
+@pytest.mark.parametrize(
+    ("setup", "argv", "message"),
+    [
+        (lambda t: (t / "d").mkdir(), ["score", "{t}/d", "-o", "{t}/s.npy"], "is a directory"),
+        (lambda t: (t / "d").mkdir(), ["score", "{c}", "-o", "{t}/d"], "is a directory; give a"),
+        (None, ["score", "{c}", "-o", "/proc/curriculum-test.npy"], "cannot be written"),
+        (
+            lambda t: (t / "f").write_text("x"),
+            ["score", "{c}", "-o", "{t}/f/s.npy"],
+            "is a file, not a directory",
+        ),
+        (
+            lambda t: (t / "f").write_text("x"),
+            ["mds", "{c}", "{t}/f", "--scorer", "length"],
+            "is a file; give a new or empty directory",
+        ),
+        (
+            lambda t: (t / "l.txt").write_bytes("caf\xe9 au lait\n".encode("latin-1")),
+            ["score", "{t}/l.txt", "-o", "{t}/s.npy"],
+            "l.txt:1 is not UTF-8 (byte 0xe9 at column 4); convert the file, e.g. iconv",
+        ),
+        (
+            lambda t: (t / "b.jsonl").write_bytes(b"\x00\x01\x02binary"),
+            ["score", "{t}/b.jsonl", "-o", "{t}/s.npy"],
+            "b.jsonl:1 holds NUL bytes: it looks like a binary file",
+        ),
+        (
+            lambda t: (t / "p.parquet").write_text("not parquet"),
+            ["score", "{t}/p.parquet", "-o", "{t}/s.npy"],
+            "is not a readable parquet file",
+        ),
+        (None, ["schedule", "--scores", "{c}"], "is not a scores file: give the .npy file"),
+        (
+            lambda t: (t / "r.yaml").write_text("phases: 5\n"),
+            ["plan", "{t}/r.yaml"],
+            "'phases' must be a list of phases",
+        ),
+        (None, ["plan", "model-raising", "--fields", "nosuch"], "fields ['nosuch'] are in no"),
+        (None, ["plan", "nonesuch"], "no shipped recipe 'nonesuch'"),
+        (None, ["plan", "{t}/missing.yaml"], "recipe file '"),
+        (None, ["concepts", "--graph", "nograph"], "is neither a shipped graph"),
+        (None, ["score", "{c}", "--n-clusters", "3", "-o", "{t}/s.npy"], "--n-clusters does not"),
+        (None, ["score", "{c}", "--scorer", "length", "--jobs", "2", "-o", "{t}/s.npy"], "--jobs"),
+    ],
+)
+def test_file_and_setting_problems_are_one_clear_line(
+    tmp_path: Path,
+    corpus: Path,
+    capsys: pytest.CaptureFixture[str],
+    setup,
+    argv: list[str],
+    message: str,
+) -> None:
+    if setup is not None:
+        setup(tmp_path)
+    args = [a.format(t=tmp_path, c=corpus) for a in argv]
+    code, err = _run(args, capsys)
+    assert code == 1 and message in err, err
+    assert ".tmp" not in err and "delete" not in err
+
+
+def test_scores_of_another_corpus_are_refused(
+    tmp_path: Path, corpus: Path, fortunes: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = tmp_path / "other.jsonl"
+    other.write_text("\n".join(json.dumps({"text": t}) for t in fortunes[-200:]))
+    scores = tmp_path / "other.npy"
+    assert main(["score", str(other), "--scorer", "length", "-o", str(scores)]) == 0
+    for argv in (
+        ["mds", str(corpus), str(tmp_path / "shards"), "--scores", str(scores)],
+        ["schedule", "--scores", str(scores), "--input", str(corpus)],
+    ):
+        code, err = _run(argv, capsys)
+        assert code == 1 and "stale:\n  corpus: cached" in err and "curriculum score" in err
+    bare = tmp_path / "bare.npy"
+    np.save(bare, np.arange(200.0))
+    code, err = _run(["mds", str(corpus), str(tmp_path / "s2"), "--scores", str(bare)], capsys)
+    assert code == 1 and "metadata" in err and "is missing" in err
+    own = tmp_path / "own.npy"
+    assert main(["score", str(corpus), "--scorer", "length", "-o", str(own)]) == 0
+    assert main(["schedule", "--scores", str(own), "--input", str(corpus), "--bins", "4"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("...") + out.count("   ") >= 4  # an example text per slice
+
+
+def test_outputs_follow_the_umask(tmp_path: Path, corpus: Path) -> None:
+    import os
+
+    for mask, mode in ((0o022, 0o644), (0o077, 0o600), (0o002, 0o664)):
+        old = os.umask(mask)
+        try:
+            out = tmp_path / f"s{mask}.npy"
+            assert main(["score", str(corpus), "--scorer", "length", "-o", str(out)]) == 0
+        finally:
+            os.umask(old)
+        assert out.stat().st_mode & 0o777 == mode
+        assert out.with_suffix(".json").stat().st_mode & 0o777 == mode
+
+
+def test_a_library_bug_keeps_its_traceback(
+    monkeypatch: pytest.MonkeyPatch, corpus: Path, tmp_path: Path
+) -> None:
+    import curriculum.cli as cli
+
+    def broken(args: object) -> int:
+        raise TypeError("a bug inside the library")
+
+    monkeypatch.setitem(cli.HANDLERS, "score", broken)
+    with pytest.raises(TypeError, match="a bug inside the library"):
+        main(["score", str(corpus), "-o", str(tmp_path / "s.npy")])
+
+
+def test_a_closed_pipe_stops_quietly(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "curriculum"
+    result = subprocess.run(
+        f"'{script}' plan model_raising | head -n 1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert result.stdout.startswith("recipe 'model-raising'")
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
+
+
+def test_plan_reports_the_sliding_floor_per_rank_and_short_corpora(
+    tmp_path: Path, fortunes: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["plan", "model-raising", "--replicas", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "in every sliding window (asked: 5, 5%)" in out and "per rank, at least: " in out
+    short = tmp_path / "short.jsonl"
+    short.write_text("\n".join(json.dumps({"text": t, "role": "explains"}) for t in fortunes[:30]))
+    doc = {
+        "phases": [{"name": "all"}],
+        "floor": {"select": {"role": "explains"}, "share": 0.05, "window": 100},
+    }
+    recipe = tmp_path / "r.json"
+    recipe.write_text(json.dumps(doc))
+    assert main(["plan", str(recipe), "--input", str(short), "--fields", "role"]) == 0
+    assert "no full window of 100" in capsys.readouterr().out
+
+
+def test_named_graphs_scorers_and_options(
+    tmp_path: Path, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "c.npy"
+    argv = ["score", str(corpus), "--scorer", "concept_graph", "--graph", "values", "-o", str(out)]
+    assert main(argv) == 0
+    assert json.loads(out.with_suffix(".json").read_text())["scorer"] == "concept_graph"
+    assert main(["concepts", "--graph", "values"]) == 0
+    assert "ordering violations" in capsys.readouterr().out

@@ -209,6 +209,62 @@ def test_step_per_level_gives_zero_ordering_violations(
     assert graph.violations(list(sampler), primary) > 0
 
 
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    full_at=st.sampled_from([0.2, 0.5, 0.77, 1.0]),
+    replicas=st.integers(1, 5),
+    drop_last=st.booleans(),
+)
+def test_zero_violations_for_any_full_at_on_every_rank(
+    placed: dict, seed: int, full_at: float, replicas: int, drop_last: bool
+) -> None:
+    """One epoch of curriculum: 0 violations for any full_at, on every rank (padding too)."""
+    graph = placed["graph"]
+    scores, primary = placed["last"]
+    pacing = Step.for_groups(scores, full_at=full_at)
+    for rank in range(replicas):
+        sampler = CurriculumSampler(
+            scores, pacing=pacing, seed=seed, num_replicas=replicas, rank=rank, drop_last=drop_last
+        )
+        assert graph.violations(list(sampler), primary) == 0
+
+
+def test_every_epoch_of_a_multi_epoch_level_curriculum_keeps_the_order(placed: dict) -> None:
+    graph = placed["graph"]
+    scores, primary = placed["last"]
+    n = len(scores)
+    sampler = CurriculumSampler(scores, pacing=Step.for_groups(scores), num_samples=3 * n, seed=4)
+    for epoch in range(3):  # each epoch starts before the last stage opens
+        sampler.set_epoch(epoch)
+        assert graph.violations(list(sampler), primary) == 0
+    half = CurriculumSampler(
+        scores, pacing=Step.for_groups(scores, full_at=0.5), num_samples=4 * n, seed=4
+    )
+    half.set_epoch(3)  # starts after everything opened (progress 0.75 > 0.5): a plain shuffle
+    assert graph.violations(list(half), primary) > 0
+
+
+def test_levels_cannot_be_combined_with_strata(placed: dict) -> None:
+    scores, _ = placed["last"]
+    with pytest.raises(ValueError, match=r"one stage per level .* strata cannot keep"):
+        CurriculumSampler(scores, pacing=Step.for_groups(scores), strata=np.arange(len(scores)) % 3)
+
+
+def test_keywords_with_punctuation_match_whole_words() -> None:
+    from curriculum.scorers.concepts import keyword_pattern
+
+    pattern = keyword_pattern(["c++", "c#", ".net", "lie"])
+    for text in ("I write C++ daily", "in c#, mostly", "on .NET core", "a white lie."):
+        assert pattern.search(text), text
+    for text in ("believe me", "c++11 only", "asp.net sites", "abc#"):
+        assert not pattern.search(text), text
+    graph = ConceptGraph(
+        [{"name": "languages", "description": "Programming languages.", "keywords": ["c++"]}]
+    )
+    assert ConceptGraphScorer(graph).assign_concepts(["I like C++ a lot"]) == [("languages",)]
+
+
 def test_concept_depth_first_then_readability(fortune_records: list[dict]) -> None:
     from curriculum import ReadabilityScorer
 

@@ -49,7 +49,7 @@ def test_bad_corpus_files(tmp_path: Path, content: str, match: str) -> None:
 
 
 def test_missing_file() -> None:
-    with pytest.raises(FileNotFoundError, match=r"input file nope.jsonl does not exist"):
+    with pytest.raises(FileNotFoundError, match=r"input file 'nope.jsonl' does not exist"):
         read_corpus("nope.jsonl")
 
 

@@ -144,3 +144,42 @@ def test_minibatch_kmeans_and_score_cache(texts: list[str], tmp_path: Path) -> N
     scores = ScoreCache(tmp_path).get_or_compute(scorer, texts)
     assert scores.shape == (200,)
     assert len(list(tmp_path.glob("embedding_cluster-*.npy"))) == 1
+
+
+def test_embedding_shows_progress_on_a_terminal_and_when_asked(
+    texts: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+    import sys
+
+    embed(texts[:40], progress=True)
+    assert "embedding" in capsys.readouterr().err
+    embed(texts[:40])  # not a terminal, not a notebook: quiet
+    assert "embedding" not in capsys.readouterr().err
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    embed(texts[:40])  # progress=None on a terminal: shown
+    assert "embedding: 100%" in terminal.getvalue()
+
+
+def test_cli_embedding_scorer_takes_n_clusters(
+    tmp_path: Path, texts: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from curriculum.cli import main
+
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("\n".join(json.dumps({"text": t}) for t in texts[:60]))
+    out = tmp_path / "e.npy"
+    argv = ["score", str(corpus), "--scorer", "embedding_cluster", "--n-clusters", "3"]
+    assert main([*argv, "-o", str(out)]) == 0
+    assert "embedding" in capsys.readouterr().err  # the CLI shows progress unless --no-progress
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["params"]["n_clusters"] == 3
+    assert set(np.floor(np.load(out)).astype(int).tolist()) == {0, 1, 2}

@@ -115,3 +115,65 @@ def test_tags_become_single_tokens_and_the_processor_bans_transitions() -> None:
     scores = processor(ids, torch.zeros(1, len(tokenizer)))
     human, model = (tokenizer.convert_tokens_to_ids(t) for t in ("<human>", "<model>"))
     assert scores[0, human] == -float("inf") and scores[0, model] == 0  # human -> human banned
+
+
+def test_a_new_transform_is_one_class_and_recipes_can_name_it() -> None:
+    from curriculum.framing import FRAMINGS, Framer, Framing, get_framing
+    from curriculum.recipes import Phase, Recipe
+
+    class Shout(Framing):
+        name = "shout_test"
+
+        def __init__(self, *, seed: int = 0) -> None:
+            self.seed = seed
+
+        def __call__(self, record, index, epoch=0):
+            return str(record["text"]).upper()
+
+    try:
+        assert FRAMINGS["shout_test"] is Shout
+        assert isinstance(get_framing("shout_test", seed=1), Shout)
+        recipe = Recipe([Phase("a", framing=("mode:human", "shout_test"), order=None)])
+        plan = recipe.plan([{"text": "be kind </human>"}])
+        assert plan.framed(0) == "<human>BE KIND &lt;/HUMAN&gt;</human>"  # tags last, escaped
+    finally:
+        del FRAMINGS["shout_test"]
+    with pytest.raises(ValueError, match=r"framing must be one of .* but got framing='nope'"):
+        get_framing("nope")
+    with pytest.raises(TypeError, match=r"mode tags are not a step: pass tagger="):
+        Framer([ModeTagger()])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match=r"mode='robot' needs a tagger that knows it"):
+        Framer([], tagger=ModeTagger(), mode="robot")
+
+
+def test_framing_streams_are_their_own() -> None:
+    """FirstPerson for record k does not reuse the stream of stratum (or phase) k's order."""
+    import numpy as np
+
+    from curriculum import curriculum_order, get_pacing
+    from curriculum._streams import Stream, rng
+
+    order_gen = np.random.default_rng([0, int(Stream.EPOCH), 0, 5])  # curriculum_order, k=5
+    frame_gen = rng(0, Stream.FIRST_PERSON, 0, 5)
+    assert order_gen.random() != frame_gen.random()
+    rank = np.arange(50)
+    a = curriculum_order(rank, get_pacing("linear"), seed=0, stream=(5,))
+    assert sorted(a.tolist()) == list(range(50))
+
+
+def test_every_random_stream_goes_through_the_stream_table() -> None:
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[1] / "curriculum"
+    offenders = [
+        str(p.relative_to(package))
+        for p in package.rglob("*.py")
+        if p.name != "_streams.py" and "default_rng(" in p.read_text()
+    ]
+    assert offenders == ["demo.py"]  # the demo's plain-shuffle comparison only
+
+
+def test_a_generator_must_write_text() -> None:
+    scene = SocialScene(generator=lambda r, p, role: None)  # type: ignore[arg-type,return-value]
+    with pytest.raises(ValueError, match=r"the scene generator must return a non-empty string"):
+        scene(RECORD, 0)

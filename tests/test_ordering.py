@@ -200,7 +200,8 @@ def test_reverse_ranks_hardest_first() -> None:
 
 def test_slow_pacing_widens_the_window_and_keeps_exactly_once() -> None:
     """Geometric pacing opens fewer samples than one epoch draws: the window widens to the end of
-    each block, so every sample still comes exactly once and blocks come strictly easiest-first."""
+    each block, so every sample still comes exactly once, and each widened block takes the next
+    slice of the ranking, in random order within the block (not strictly easiest-first)."""
     n = 5000
     rank = difficulty_rank(np.arange(n, dtype=float), seed=0)
     pacing = get_pacing("geometric", c0=0.01)
@@ -211,9 +212,12 @@ def test_slow_pacing_widens_the_window_and_keeps_exactly_once() -> None:
     assert widened.size > len(bounds) // 2
     consecutive = [k for k in widened if k - 1 in set(widened.tolist())]
     assert consecutive
+    shuffled = 0
     for k in consecutive:  # everything before was drawn: the pool is the next slice of the ranking
         lo, hi = bounds[k], bounds[k + 1]
         assert sorted(order[lo:hi].tolist()) == list(range(lo, hi))
+        shuffled += order[lo:hi].tolist() != list(range(lo, hi))
+    assert shuffled > len(consecutive) // 2  # within a block: a shuffle
 
 
 def test_open_windows_invariants() -> None:
@@ -222,6 +226,18 @@ def test_open_windows_invariants() -> None:
     assert bounds[0] == 0 and bounds[-1] == n
     assert np.all(window >= bounds[1:]) and np.all(np.diff(window) >= 0) and window[-1] == n
     assert np.any(window > opened), "geometric pacing is slower than consumption: widened"
+
+
+@pytest.mark.parametrize(("n", "replicas"), [(7, 3), (10, 4), (2, 5), (1, 3)])
+def test_padding_repeats_the_last_samples_so_ranks_end_hard(n: int, replicas: int) -> None:
+    order = np.arange(n)  # easiest first
+    shares = [rank_share(order, replicas, r) for r in range(replicas)]
+    padded = np.stack(shares, axis=1).ravel()
+    tail = padded[n:]
+    assert tail.size == (-n) % replicas
+    assert set(tail.tolist()) <= set(order[-max(1, tail.size) :].tolist())
+    for share in shares:  # every rank's share stays easy-to-hard, padding included
+        assert np.all(np.diff(share) >= 0) or share.size <= 1 or n < replicas
 
 
 @pytest.mark.parametrize("n", [1, 2, 7, 10, 11])

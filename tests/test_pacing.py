@@ -77,6 +77,16 @@ def test_spec_round_trips_equality() -> None:
         ({"pacing": "constant", "c0": 0.5}, ValueError, r"c0 must be 1 for the constant pacing"),
         ({"pacing": "root", "stages": 3}, TypeError, r"invalid parameters for pacing='root'"),
         ({"pacing": 3}, TypeError, r"pacing must be a name, a Pacing or a callable"),
+        (
+            {"pacing": lambda t: 0.5 + 0.5 * t, "c0": 0.1},
+            TypeError,
+            r"a callable pacing takes only full_at, but got \['c0'\] for .*<lambda>; put c0",
+        ),
+        (
+            {"pacing": lambda t: None},
+            TypeError,
+            r"pacing .*<lambda> must return a number \(the competence\), .* returned None",
+        ),
     ],
 )
 def test_bad_pacing_arguments_are_named(kwargs: dict, error: type, match: str) -> None:
@@ -103,3 +113,9 @@ def test_step_for_groups_gives_one_stage_per_level() -> None:
     assert pace.boundaries == [3 / 8, 4 / 8]
     with pytest.raises(ValueError, match=r"levels must be a non-empty 1-D array of finite numbers"):
         Step.for_groups([])
+    assert pace.exhaustive and pace.spec()["exhaustive"] is True
+    assert not Step(stages=3).exhaustive
+    with pytest.raises(ValueError, match=r"levels must hold at least one competence value"):
+        Step(levels=[])
+    with pytest.raises(ValueError, match=r"an exhaustive Step must end with competence 1"):
+        Step(levels=[0.5], exhaustive=True)

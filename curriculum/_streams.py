@@ -1,0 +1,32 @@
+"""Every random stream of the library, in one table.
+
+Each feature draws from ``np.random.default_rng([seed, TAG, *keys])`` with its own tag and a fixed
+number of keys. ``SeedSequence`` pads entropy with zeros (``[s, t, 1]`` and ``[s, t, 1, 0]`` give
+the same stream), so a tag is only ever used with one number of keys; two features never share a
+tag. The global RNG is never used.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+__all__ = ["Stream", "rng"]
+
+
+class Stream(IntEnum):
+    """Tags of the random streams, with the keys each is used with."""
+
+    RANK = 0  # keys: (*stratum or phase,): ties of the difficulty ranking
+    EPOCH = 1  # keys: (epoch, *stratum or (phase, round)): draws within an epoch
+    MERGE = 2  # keys: (epoch,): proportional merge of strata
+    REPLAY = 3  # keys: (epoch, phase): which earlier samples a phase replays, and where
+    FLOOR = 4  # keys: (epoch,): which floor texts are repeated
+    FIRST_PERSON = 5  # keys: (epoch, index): the first-person template of a record
+    SOCIAL_SCENE = 6  # keys: (epoch, index): the partner of a social scene
+
+
+def rng(seed: int, stream: Stream, *keys: int) -> np.random.Generator:
+    """The generator of one stream; see :class:`Stream` for the keys each tag takes."""
+    return np.random.default_rng([int(seed), int(stream), *(int(k) for k in keys)])

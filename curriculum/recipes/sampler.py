@@ -1,0 +1,86 @@
+"""RecipeSampler: a ``Sampler[int]`` that runs a whole recipe in a DataLoader."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from curriculum._positional import PositionalSampler
+from curriculum._validation import check_int
+from curriculum.errors import InvalidTypeError
+from curriculum.recipes.order import RecipeOrder
+from curriculum.recipes.plan import RecipePlan
+
+__all__ = ["RecipeSampler"]
+
+
+class RecipeSampler(PositionalSampler):
+    """A ``Sampler[int]`` that runs a whole recipe: phases, replay and floor, epoch after epoch.
+
+    Every rank computes the same global order, with the floor kept in every sliding window of
+    every rank's share, and takes ``order[rank::num_replicas]``. A state from
+    :meth:`state_dict` resumes exactly (mid-phase too) a sampler built on the same plan; a plan
+    whose selection, order keys, pacings or floor differ is refused.
+
+    Args:
+        plan: from :meth:`Recipe.plan <curriculum.recipes.Recipe.plan>`.
+        seed: seed of the order.
+        num_replicas: number of ranks (default from ``torch.distributed``).
+        rank: this rank.
+        drop_last: drop the uneven tail instead of padding (the padding is floor repeats).
+    """
+
+    def __init__(
+        self,
+        plan: RecipePlan,
+        *,
+        seed: int = 0,
+        num_replicas: int | None = None,
+        rank: int | None = None,
+        drop_last: bool = False,
+    ) -> None:
+        if not isinstance(plan, RecipePlan):
+            raise InvalidTypeError(
+                f"plan must be a RecipePlan from Recipe.plan(records), but got "
+                f"{type(plan).__name__}"
+            )
+        self.plan = plan
+        self.seed = check_int("seed", seed, minimum=0)
+        super().__init__(num_replicas=num_replicas, rank=rank, drop_last=drop_last)
+        self._order: tuple[int, RecipeOrder] | None = None
+
+    def recipe_order(self, epoch: int | None = None) -> RecipeOrder:
+        """``(indices, phase, kind)`` of every rank together for ``epoch`` (cached per epoch)."""
+        epoch = self.epoch if epoch is None else check_int("epoch", epoch, minimum=0)
+        if self._order is None or self._order[0] != epoch:
+            order = self.plan.order(
+                self.seed, epoch, num_replicas=self.num_replicas, drop_last=self.drop_last
+            )
+            self._order = (epoch, order)
+        return self._order[1]
+
+    def global_order(self, epoch: int | None = None) -> NDArray[np.signedinteger]:
+        """Every rank's indices together, for ``epoch`` (default: the current epoch)."""
+        return self.recipe_order(epoch).indices
+
+    def _epoch_size(self) -> int:
+        # Floor repeats depend on the epoch's order, so the length is the current epoch's.
+        return int(self.global_order().shape[0])
+
+    def _config(self) -> dict[str, Any]:
+        return {
+            "recipe": self.plan.recipe.spec(),
+            "plan": self.plan.fingerprint,
+            "seed": self.seed,
+            "num_replicas": self.num_replicas,
+            "rank": self.rank,
+            "drop_last": self.drop_last,
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"RecipeSampler({self.plan.recipe.name!r}, seed={self.seed}, "
+            f"rank={self.rank}/{self.num_replicas})"
+        )
