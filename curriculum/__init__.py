@@ -6,7 +6,12 @@ Score texts by difficulty, pick a pacing, and drop :class:`CurriculumSampler` in
     scores = ReadabilityScorer().score(texts)
     sampler = CurriculumSampler(scores, pacing="root", seed=0)
     loader = DataLoader(dataset, batch_size=64, sampler=sampler)
+
+The samplers need torch and are imported on first use, so the pure numpy parts (pacing,
+ordering, recipe orders, scorers) import without it.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from curriculum.cache import CacheError, ScoreCache, StaleCacheError, load_scores, save_scores
 from curriculum.concepts import Concept, ConceptGraph, example_value_graph
@@ -21,8 +26,7 @@ from curriculum.ordering import (
     stratified_ranks,
 )
 from curriculum.pacing import PACINGS, Pacing, get_pacing
-from curriculum.recipes import Floor, Phase, Recipe, RecipeSampler, example_recipe
-from curriculum.sampler import CurriculumSampler
+from curriculum.recipes import Floor, Phase, Recipe, example_recipe
 from curriculum.schedule import ScheduleProfile, schedule_profile
 from curriculum.scorers import (
     SCORERS,
@@ -38,7 +42,28 @@ from curriculum.scorers import (
     percentile_rank,
 )
 
+if TYPE_CHECKING:
+    from curriculum.recipes.sampler import RecipeSampler
+    from curriculum.sampler import CurriculumSampler
+
 __version__ = "0.1.0"
+
+_LAZY = {
+    "CurriculumSampler": "curriculum.sampler",
+    "RecipeSampler": "curriculum.recipes.sampler",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The samplers (which import torch), loaded on first use."""
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'curriculum' has no attribute {name!r}")
+
 
 __all__ = [
     "PACINGS",

@@ -1,4 +1,4 @@
-"""Progress bars: shown on a terminal and in notebooks unless switched off, never a warning."""
+"""Progress bars: shown on a terminal unless switched off (or asked for elsewhere), no warnings."""
 
 from __future__ import annotations
 
@@ -9,13 +9,11 @@ __all__ = ["progress_bar", "show_progress"]
 
 
 def show_progress(progress: bool | None) -> bool:
-    """``progress`` as given, or for None: whether stderr is a terminal or this is a notebook."""
+    """``progress`` as given, or for None: whether stderr is a terminal."""
     if progress is not None:
         return bool(progress)
     stream = sys.stderr
-    if stream is not None and getattr(stream, "isatty", lambda: False)():
-        return True
-    return "ipykernel" in sys.modules
+    return stream is not None and bool(getattr(stream, "isatty", lambda: False)())
 
 
 def progress_bar(*, total: int, desc: str, progress: bool | None, unit: str = "text") -> Any:

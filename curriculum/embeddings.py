@@ -62,7 +62,13 @@ def _looks_like_path(model: str | os.PathLike[str]) -> bool:
 
 @functools.lru_cache(maxsize=4)
 def _load(model: str, device: str) -> Any:
-    from sentence_transformers import SentenceTransformer
+    import warnings
+
+    with warnings.catch_warnings():
+        # sentence-transformers imports tqdm's notebook bar, which warns (with a local path) when
+        # ipywidgets is missing; this library draws its own plain bar instead.
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        from sentence_transformers import SentenceTransformer
 
     try:
         return SentenceTransformer(model, device=device, local_files_only=True)
@@ -116,7 +122,7 @@ def embed(
         device: see :func:`load_model`.
         normalize: unit-length embeddings (cosine similarity = dot product).
         cache_dir: directory of cached embeddings, keyed by model, normalisation and corpus.
-        progress: show a progress bar; None shows it on a terminal and in notebooks.
+        progress: show a progress bar; None shows it when stderr is a terminal.
 
     Returns:
         A float32 array of shape ``(len(texts), dim)`` (memory-mapped, read-only, on a cache hit).

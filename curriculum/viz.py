@@ -107,9 +107,9 @@ def plot_schedule(
     )
     if profile.opened is not None:
         ax.step(
-            profile.edges[1:],
-            100 * profile.opened,
-            where="pre",
+            profile.edges,
+            100 * np.append(profile.opened, profile.opened[-1]),
+            where="post",
             color="0.3",
             linestyle="--",
             label="ranking drawn from (percent)",

@@ -79,7 +79,7 @@ QUICKSTART = [
         "it = iter(sampler)\n"
         "head = [next(it) for _ in range(100)]\n"
         "state = sampler.state_dict()\n"
-        "print(state)\n"
+        "print({k: state[k] for k in ('version', 'epoch', 'yielded', 'pacing', 'seed')})\n"
         "resumed = CurriculumSampler(scores, pacing='root', num_samples=steps * batch_size, "
         "seed=0)\n"
         "resumed.load_state_dict(state)\n"
@@ -112,16 +112,21 @@ SCHEDULES = [
     new_markdown_cell(
         "The dotted diagonal is what one epoch consumes. Pacings above it (linear, root, step) "
         "open samples faster than they are drawn; `geometric` is below it, so the sampler widens "
-        "its window just enough to keep every sample once per epoch."
+        "its window just enough to keep every sample once per epoch. In the plots below, the "
+        "dashed line is how far into the ranking the sampler has actually drawn: the pacing's "
+        "competence, widened where needed."
     ),
     new_code_cell(
         "sampler = CurriculumSampler(scores, pacing='root', seed=0)\n"
-        "plot_schedule(schedule_profile(sampler.global_order(), scores), competence='root',\n"
-        "              title='Root pacing: difficulty percentile of what is emitted')"
+        "profile = schedule_profile(sampler.global_order(), scores, ranking=sampler.ranking())\n"
+        "plot_schedule(profile, title='Root pacing: difficulty percentile of what is emitted')"
     ),
     new_code_cell(
-        "plot_schedule(schedule_profile(CurriculumSampler(scores, pacing='step').global_order(),\n"
-        "                               scores), competence='step', title='Step pacing')"
+        "n = len(scores)  # two epochs of a geometric curriculum: the window widens, then opens\n"
+        "slow = CurriculumSampler(scores, pacing='geometric', num_samples=2 * n, seed=0)\n"
+        "order = np.concatenate([slow.global_order(e) for e in range(3)])\n"
+        "plot_schedule(schedule_profile(order, scores, epoch_size=n, ranking=slow.ranking()),\n"
+        "              title='Geometric pacing over two epochs, then a shuffled third')"
     ),
     new_markdown_cell(
         "**Sources per stage.** Technical paragraphs score as hard, so a plain readability "
@@ -145,8 +150,10 @@ SCHEDULES = [
         "subset = texts[:400]\n"
         "clusters = EmbeddingClusterScorer(n_clusters=5, progress=False).fit(subset)\n"
         "cluster_scores = clusters.score(subset)\n"
+        "print('position  cluster  size  spread  centrality')\n"
         "for stat in sorted(clusters.cluster_stats_, key=lambda s: s['position']):\n"
-        "    print(stat)\n"
+        "    print(f\"{stat['position']:>8}  {stat['cluster']:>7}  {stat['size']:>4}  \"\n"
+        "          f\"{stat['spread']:>6.3f}  {stat['centrality']:>10.3f}\")\n"
         "order = CurriculumSampler(cluster_scores, seed=0).global_order()\n"
         "plot_stage_composition(order, [f'cluster {c}' for c in clusters.labels_],\n"
         "                       title='Embedding-cluster curriculum: clusters per stage')"
@@ -164,12 +171,14 @@ SCHEDULES = [
     new_code_cell(
         "concept_scores = concepts.score(texts)\n"
         "primary = concepts.primary_concepts(texts)\n"
-        "labels = [p[0] if p else '(no concept)' for p in primary]\n"
         "order = CurriculumSampler(concept_scores, pacing=Step.for_groups(concept_scores),\n"
         "                          seed=0).global_order()\n"
         "print('ordering violations:', graph.violations(order.tolist(), primary))\n"
-        "plot_stage_composition(order, labels, stages=20, top=9,\n"
-        "                       title='Concept curriculum: prerequisites first')"
+        "valued = np.array([i for i in order if primary[i]])  # the stretch that touches a value\n"
+        "print(f'{valued.size} of {order.size} passages touch a value and come first; '\n"
+        "      'the rest follow, easiest first')\n"
+        "plot_stage_composition(valued, [p[0] if p else '' for p in primary], stages=12, top=9,\n"
+        "                       title='Concept curriculum, value passages: prerequisites first')"
     ),
 ]
 
@@ -233,13 +242,14 @@ RAISING = [
         "import numpy as np\n"
         "from curriculum import (ModeTagger, RecipeSampler, example_recipe, example_value_graph,\n"
         "                        load_demo_corpus, validate_transitions)\n"
+        "from curriculum.recipes import Kind, sliding_minimum\n"
         "from curriculum.viz import plot_stage_composition\n\n"
         "records = load_demo_corpus()\n"
         "plans = {name: example_recipe(name).plan(records)\n"
         "         for name in ('model_spec_midtraining', 'model_raising')}\n"
         "for name, plan in plans.items():\n"
         "    print(name)\n"
-        "    for row in plan.table(fields=('role',)):\n"
+        "    for row in plan.table(fields=('role',)):  # each own draw, replay and floor repeat\n"
         "        roles = ', '.join(f'{k} {v:.0%}' for k, v in row['role'].items())\n"
         "        print(f\"  {row['phase']:<28} {row['samples']:>5} draws ({row['share']:.0%}), \"\n"
         "              f\"replay {row['replay']}, floor repeats {row['floor']}; {roles}\")"
@@ -248,25 +258,27 @@ RAISING = [
     new_code_cell(
         "def composition(name):\n"
         "    plan = plans[name]\n"
-        "    order, phase, kind = plan.order(seed=0)\n"
+        "    epoch = plan.order(seed=0)  # indices, phase, kind (Kind.OWN, REPLAY or FLOOR)\n"
         "    names = [p.name for p in plan.recipe.phases]\n"
-        "    labels = [names[p] if k == 0 else ('replay' if k == 1 else 'floor repeat')\n"
-        "              for p, k in zip(phase, kind)]\n"
-        "    return plot_stage_composition(np.arange(order.size), labels, stages=20,\n"
+        "    labels = [names[p] if k == Kind.OWN else f'{Kind(k).name.lower()} repeat'\n"
+        "              for p, k in zip(epoch.phase, epoch.kind)]\n"
+        "    return plot_stage_composition(np.arange(epoch.indices.size), labels, stages=20,\n"
         "                                  title=f'{name}: composition over training')\n\n"
         "composition('model_spec_midtraining')"
     ),
     new_code_cell("composition('model_raising')"),
     new_markdown_cell(
-        "**Values from the first token.** The share of value explanations in every window of "
-        "100 samples never falls below the floor of 5%:"
+        "**Values from the first token.** Value explanations make up at least 5 of every 100 "
+        "consecutive samples: in every sliding window, from the first sample, and on every rank "
+        "of a 4-rank run too."
     ),
     new_code_cell(
         "for name, plan in plans.items():\n"
-        "    order, _, _ = plan.order(seed=0)\n"
-        "    hits = plan.floor_mask[order]\n"
-        "    windows = [hits[i:i + 100].mean() for i in range(0, order.size - 99, 100)]\n"
-        "    print(f'{name}: first window {windows[0]:.0%}, lowest {min(windows):.0%}')"
+        "    epoch = plan.order(seed=0, num_replicas=4)\n"
+        "    hits = plan.floor_mask[epoch.indices]\n"
+        "    ranks = [sliding_minimum(hits[r::4], 100) for r in range(4)]\n"
+        "    print(f'{name}: first 100: {hits[:100].sum()}, fewest in any 100: '\n"
+        "          f'{sliding_minimum(hits, 100)}, per rank: {ranks}')"
     ),
     new_markdown_cell(
         "**The concept order** of the first phase of model raising: depth in the value graph "
@@ -275,7 +287,7 @@ RAISING = [
     new_code_cell(
         "plan = plans['model_raising']\n"
         "order, phase, kind = plan.order(seed=0)\n"
-        "first = order[(phase == 0) & (kind == 0)]\n"
+        "first = order[(phase == 0) & (kind == Kind.OWN)]\n"
         "depth = np.array([plan.records[i]['depth'] for i in first])\n"
         "print('depths in order:', np.all(np.diff(depth) >= 0))\n"
         "seen = []\n"
@@ -299,13 +311,20 @@ RAISING = [
         "print(len(sampler), 'draws per epoch; resumed == rest:',\n"
         "      head + list(resumed) == list(RecipeSampler(plan, seed=0)))"
     ),
-    new_markdown_cell("**Framed texts**: first person, social scenes, and mode tags."),
+    new_markdown_cell(
+        "**Framed texts**: first person, social scenes, and mode tags. One passage per phase: "
+        "in the value phases, the first that names honesty outright. The fortunes are mostly "
+        "jokes, and keyword assignment finds passages that mention a value, not lessons about "
+        'it ("lies about us" counts for honesty): for a real curriculum, give your own texts '
+        "a `role` and a `concept`."
+    ),
     new_code_cell(
-        "starts = {p: int(np.argmax(phase == p)) for p in range(len(plan.recipe.phases))}\n"
-        "for p, pos in starts.items():\n"
-        "    index = int(order[pos])\n"
+        "def first_of(p, word=''):\n"
+        "    mine = order[(phase == p) & (kind == Kind.OWN)]\n"
+        "    return next(int(i) for i in mine if word in plan.texts[i].lower())\n\n"
+        "for p, word in ((0, 'honesty'), (1, 'honesty'), (2, '')):\n"
         "    print(f'--- {plan.recipe.phases[p].name} ---')\n"
-        "    print(plan.framed(index))\n"
+        "    print(plan.framed(first_of(p, word)))\n"
         "    print()"
     ),
     new_code_cell(

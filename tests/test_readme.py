@@ -1,9 +1,15 @@
-"""The README's Python examples run as written."""
+"""The README's Python examples and commands run as written, from the root of a clone."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -23,3 +29,26 @@ def test_readme_python_blocks_run() -> None:
 def test_readme_shows_both_commands() -> None:
     text = README.read_text()
     assert "make demo" in text and "make test" in text
+
+
+def _command_blocks() -> list[list[str]]:
+    blocks = re.findall(r"```bash\n(.*?)```", README.read_text(), flags=re.S)
+    return [
+        [line for line in block.splitlines() if line.startswith("curriculum ")]
+        for block in blocks
+        if "curriculum " in block
+    ]
+
+
+@pytest.mark.parametrize("block", _command_blocks(), ids=lambda b: b[0].split()[1])
+def test_readme_commands_run_verbatim_in_a_clone(tmp_path: Path, block: list[str]) -> None:
+    """Each bash block, run line by line in a fresh directory laid out like the clone's root."""
+    data = tmp_path / "curriculum" / "data"
+    shutil.copytree(README.parent / "curriculum" / "data", data)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    for line in block:
+        result = subprocess.run(
+            line, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+        )
+        assert result.returncode == 0, f"{line}\n{result.stderr}"
+        assert "Traceback" not in result.stderr

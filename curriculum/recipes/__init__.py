@@ -21,10 +21,24 @@ Guarantees (tested):
 * with ``pacing: levels``, a phase draws its levels in full one after the other.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from curriculum.recipes.order import Kind, RecipeOrder, insert_floor, recipe_order, sliding_minimum
 from curriculum.recipes.plan import RecipePlan, plan_recipe
-from curriculum.recipes.sampler import RecipeSampler
 from curriculum.recipes.schema import SHIPPED_RECIPES, Floor, Phase, Recipe, example_recipe
+
+if TYPE_CHECKING:
+    from curriculum.recipes.sampler import RecipeSampler
+
+
+def __getattr__(name: str) -> Any:
+    """:class:`RecipeSampler` (which imports torch), loaded on first use."""
+    if name == "RecipeSampler":
+        from curriculum.recipes.sampler import RecipeSampler
+
+        return RecipeSampler
+    raise AttributeError(f"module 'curriculum.recipes' has no attribute {name!r}")
+
 
 __all__ = [
     "SHIPPED_RECIPES",

@@ -83,7 +83,7 @@ class ConceptGraphScorer(Scorer):
         device: embedding device; default a GPU when present.
         batch_size: texts per embedding batch.
         cache_dir: embedding cache directory.
-        progress: embedding progress bar.
+        progress: embedding progress bar; None shows it when stderr is a terminal.
     """
 
     name = "concept_graph"

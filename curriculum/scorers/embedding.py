@@ -55,7 +55,7 @@ class EmbeddingClusterScorer(Scorer):
         device: ``"cuda"``/``"cpu"``; default a GPU when present.
         cache_dir: embeddings are cached here (memory-mapped), so a second run does not re-embed.
         random_state: seed of the clustering.
-        progress: progress bar while embedding; None shows it on a terminal and in notebooks.
+        progress: progress bar while embedding; None shows it when stderr is a terminal.
 
     Attributes:
         labels_: cluster of each fitted text.

@@ -145,7 +145,7 @@ class ReadabilityScorer(Scorer):
             ``wiener_sachtextformel``).
         n_jobs: worker processes. ``None``: 1 below :data:`PARALLEL_THRESHOLD` texts, else all
             cores; ``-1``: all cores.
-        progress: show a progress bar; ``None`` shows it on a terminal and in notebooks.
+        progress: show a progress bar; ``None`` shows it when stderr is a terminal.
     """
 
     name = "readability"
