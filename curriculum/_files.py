@@ -13,17 +13,20 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from curriculum.errors import InputFileError, OutputError, OutputExistsError
+from curriculum.errors import InputFileError, InvalidValueError, OutputError, OutputExistsError
 
-__all__ = ["atomic_write", "check_input", "check_output", "same_file"]
+__all__ = ["atomic_write", "check_input", "check_output", "same_file", "save_figure"]
 
 
-def same_file(a: Path, b: Path) -> bool:
-    """Whether two paths name the same file (through links and ``..`` too)."""
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether two paths name the same file (through links and ``..`` too; existing or not)."""
+    a, b = Path(a), Path(b)
     try:
-        return a.exists() and b.exists() and os.path.samefile(a, b)
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
     except OSError:
-        return a.resolve() == b.resolve()
+        pass
+    return a.resolve() == b.resolve()
 
 
 def check_input(path: str | os.PathLike[str], *, what: str = "input") -> Path:
@@ -136,3 +139,23 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], Any]
     finally:
         if tmp is not None and Path(tmp).exists():
             Path(tmp).unlink()
+
+
+#: Figure formats by suffix (matplotlib's Agg, PDF, SVG and PS backends).
+FIGURE_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg", "eps", "ps", "tif", "tiff", "webp")
+
+
+def figure_format(path: str | os.PathLike[str], *, what: str = "--plot") -> str:
+    """The format a figure path names by its suffix; an unknown suffix is an error."""
+    fmt = Path(path).suffix.lstrip(".").lower()
+    if fmt not in FIGURE_FORMATS:
+        raise InvalidValueError(
+            f"{what} {str(path)!r} must end in one of {', '.join('.' + f for f in FIGURE_FORMATS)}"
+        )
+    return fmt
+
+
+def save_figure(figure: Any, path: str | os.PathLike[str], *, dpi: int = 120) -> None:
+    """Save a matplotlib figure atomically, in the format its suffix names."""
+    fmt = figure_format(path)
+    atomic_write(path, lambda f: figure.savefig(f, format=fmt, dpi=dpi))

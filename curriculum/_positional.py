@@ -114,6 +114,8 @@ class PositionalSampler(Sampler[int]):
         self.epoch = check_int("epoch", epoch, minimum=0)
         if self._progress is not None and self._progress.epoch != self.epoch:
             self._progress = None  # the finished epoch's position no longer describes us
+        if self._resume is not None and self._resume[0] != self.epoch:
+            self._resume = None  # a resume into another epoch is dropped, as iteration would
 
     def indices(self, epoch: int | None = None) -> NDArray[np.signedinteger]:
         """This rank's indices for ``epoch`` (default: the current epoch), as a numpy array."""

@@ -1,9 +1,12 @@
 """Every random stream of the library, in one table.
 
-Each feature draws from ``np.random.default_rng([seed, TAG, *keys])`` with its own tag and a fixed
-number of keys. ``SeedSequence`` pads entropy with zeros (``[s, t, 1]`` and ``[s, t, 1, 0]`` give
-the same stream), so a tag is only ever used with one number of keys; two features never share a
-tag. The global RNG is never used.
+Each feature draws from ``np.random.default_rng([seed, TAG, *keys])`` with its own tag, so two
+features never share a stream. ``SeedSequence`` pads entropy with zeros (``[s, t, 1]`` and
+``[s, t, 1, 0]`` give the same stream), so within a tag the keys must not be a prefix-plus-zeros
+of each other for draws that meet. The ordering functions' optional stratum or phase keys are
+the one place where they can be: an unstratified ranking (no key) draws the stream of stratum 0,
+and a recipe phase's first round ``(k, 0)`` that of stratum ``k``; those never meet in one order.
+The global RNG is never used.
 """
 
 from __future__ import annotations

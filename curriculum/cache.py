@@ -97,8 +97,10 @@ def save_array(
         "shape": list(values.shape),
         "checksum": fingerprint_array(values),
     }
-    atomic_write(path, lambda f: np.save(f, values, allow_pickle=False))
+    # Metadata first: a reader that finds the array (another rank sharing the cache, say) finds
+    # its metadata too; a crash in between leaves only metadata, which is rewritten next time.
     atomic_write(meta_path, lambda f: f.write(json.dumps(meta, indent=2).encode()))
+    atomic_write(path, lambda f: np.save(f, values, allow_pickle=False))
     return path
 
 

@@ -18,13 +18,18 @@ from typing import Any
 
 import numpy as np
 
-from curriculum._files import check_input, check_output
+from curriculum._files import (
+    atomic_write,
+    check_input,
+    check_output,
+    figure_format,
+    save_figure,
+)
 from curriculum.cache import ScoreCache, check_sidecar_free, load_scores, save_scores, sidecar
 from curriculum.datasets import read_corpus
 from curriculum.errors import CurriculumError, InvalidValueError
 from curriculum.fingerprint import fingerprint_texts
 from curriculum.pacing import PACINGS, get_pacing
-from curriculum.sampler import CurriculumSampler
 from curriculum.schedule import schedule_profile
 from curriculum.scorers import METRICS, SCORERS, get_scorer
 
@@ -296,10 +301,20 @@ def _scores_of(path: Path, texts: list[str], corpus: Path) -> np.ndarray:
 
 
 def _schedule(args: argparse.Namespace) -> int:
+    from curriculum.sampler import CurriculumSampler  # imports torch: only where it is needed
+
     inputs = [args.scores, sidecar(args.scores), args.input]
     for path, what in ((args.plot, "--plot"), (args.json, "--json")):
         if path is not None:
             check_output(path, what=what, inputs=inputs, force=args.force)
+    if args.plot is not None:
+        figure_format(args.plot)
+    if (
+        args.plot is not None
+        and args.json is not None
+        and args.plot.resolve() == args.json.resolve()
+    ):
+        raise InvalidValueError(f"--plot and --json both name {str(args.plot)!r}; give two files")
     if args.epochs < 1:
         raise InvalidValueError(f"--epochs must be >= 1, but got --epochs={args.epochs}")
     texts = None
@@ -354,13 +369,13 @@ def _schedule(args: argparse.Namespace) -> int:
             "score": profile.score.tolist(),
             "mean_score": profile.mean_score.tolist(),
         }
-        args.json.write_text(json.dumps(document, indent=2))
+        atomic_write(args.json, lambda f: f.write(json.dumps(document, indent=2).encode()))
         print(f"wrote {args.json}")
     if args.plot is not None:
         from curriculum.viz import plot_schedule
 
         fig = plot_schedule(profile, title=f"{args.pacing} pacing: difficulty of emitted samples")
-        fig.savefig(args.plot, dpi=120)
+        save_figure(fig, args.plot)
         print(f"wrote {args.plot}")
     return 0
 
@@ -439,6 +454,7 @@ def _plan(args: argparse.Namespace) -> int:
     if args.plot is not None:
         inputs = [path if is_file else None, args.input]
         check_output(args.plot, what="--plot", inputs=inputs, force=args.force)
+        figure_format(args.plot)
     replicas = args.replicas
     if replicas < 1:
         raise InvalidValueError(f"--replicas must be >= 1, but got --replicas={replicas}")
@@ -496,7 +512,7 @@ def _plan(args: argparse.Namespace) -> int:
             stages=20,
             title=f"Recipe {recipe.name}: composition over training",
         )
-        fig.savefig(args.plot, dpi=120)
+        save_figure(fig, args.plot)
         print(f"wrote {args.plot}")
     return 0
 

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from curriculum._files import save_figure
 from curriculum.cache import ScoreCache
 from curriculum.concepts import ConceptGraph
 from curriculum.datasets import load_demo_corpus
@@ -121,7 +122,7 @@ def run_demo(
             title=f"Demo corpus, {pacing} pacing: difficulty of emitted samples",
             competence=sampler.pacing,
         )
-        fig.savefig(plot_path, dpi=120)
+        save_figure(fig, plot_path)
         print(f"wrote {plot_path}", file=out)
     print(f"done in {time.perf_counter() - started:.1f}s", file=out)
     return {"texts": len(texts), "stages": rows, "plot": plot_path}

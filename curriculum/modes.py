@@ -7,22 +7,28 @@ output are the ones the tagger writes. "Looks like" is judged on a skeleton of t
 undoes what tokenizers and eyes undo: case; compatibility forms (full-width brackets and
 letters, U+FF1C, mathematical letters); accents and combining marks (U+226E, "not less-than",
 is ``<`` plus a combining mark); zero-width and other invisible characters; whitespace inside
-the tag; attributes; and look-alike brackets, slashes and letters (angle quotation marks
-U+2039/U+203A, Cyrillic U+043E for ``o``). Escaping is injective: :func:`unescape` gives back
-the original text exactly, so ``<model>`` and a literal ``&lt;model&gt;`` never come out the
-same.
+the tag; attributes; and look-alike brackets, slashes and letters: every character Unicode's
+confusables list (UTS #39) gives as confusable with an ASCII letter or with ``<``, ``>`` or ``/``
+(angle quotation marks U+2039/U+203A, Cyrillic U+043E for ``o``, Latin small capitals...), from
+``data/confusables.json``. Escaping is injective: :func:`unescape` gives back the original text
+exactly, so ``<model>`` and a literal ``&lt;model&gt;`` never come out the same.
 
-The escape replaces the brackets of a tag-like string with character references (``&lt;``,
-``&gt;``, ``&#x2039;``) and writes ``&`` as ``&amp;`` where it starts something that reads as a
-reference. Do not HTML-unescape tagged text afterwards: that would undo the escape.
+The escape replaces the brackets of every tag-like string (``<model>``, ``</human``, with or
+without a closing ``>``: one may follow from a later field) with character references
+(``&lt;``, ``&gt;``, ``&#x2039;``) and writes ``&`` as ``&amp;`` where it starts something that
+reads as a reference. It is one linear pass. Do not HTML-unescape tagged text afterwards: that
+would undo the escape.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
+import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from importlib import resources
 from typing import Any
 
 from curriculum.errors import InvalidTypeError, InvalidValueError
@@ -38,51 +44,35 @@ __all__ = [
 
 _XML_NAME = re.compile(r"^(?!(?i:xml))[A-Za-z_][A-Za-z0-9_.-]*$")
 
-#: Characters that read as ``<`` / ``>`` / ``/`` (besides what NFKD already maps to them).
-_LOOKALIKES = {
-    "<": "\u2039\u2329\u3008\u27e8\u1438\u02c2\u276e\u276c\u29fc\u27ea",
-    ">": "\u203a\u232a\u3009\u27e9\u1433\u02c3\u276f\u276d\u29fd\u27eb",
-    "/": "\u2215\u2044\u29f8\u2571\u27cb",
-}
-#: Letters of other scripts that look like Latin letters (after case folding).
-_LETTERS = {
-    "a": "\u0430\u03b1\u0251",
-    "c": "\u0441\u03f2",
-    "d": "\u0501",
-    "e": "\u0435\u03b5",
-    "g": "\u0261",
-    "h": "\u04bb",
-    "i": "\u0456\u03b9\u0131\u0269",
-    "j": "\u0458\u03f3",
-    "k": "\u043a\u03ba",
-    "l": "\u04cf",
-    "m": "\u043c",
-    "n": "\u03b7",
-    "o": "\u043e\u03bf\u0585",
-    "p": "\u0440\u03c1",
-    "q": "\u051b",
-    "s": "\u0455",
-    "t": "\u0442\u03c4",
-    "u": "\u03c5",
-    "v": "\u03bd",
-    "w": "\u051d\u03c9",
-    "x": "\u0445\u03c7",
-    "y": "\u0443\u04af",
-}
 #: Invisible characters that are not in a format category (Hangul fillers).
 _INVISIBLE = "\u115f\u1160\u3164\uffa0"
-_FOLD = str.maketrans(
-    {
-        **{c: target for target, chars in {**_LOOKALIKES, **_LETTERS}.items() for c in chars},
-        **dict.fromkeys(_INVISIBLE, ""),
-    }
-)
 _IGNORED = frozenset({"Mn", "Me", "Cf"})  # combining marks and zero-width/format characters
-#: Every character whose skeleton holds ``<``: a text without one holds no tag-like string.
-_OPENERS = re.compile("[<\u226e\ufe64\uff1c" + _LOOKALIKES["<"] + "]")
 #: References that :func:`unescape` decodes; an ``&`` starting one is written ``&amp;``.
 _REFERENCE = re.compile(r"&(lt|gt|amp|#[0-9]+|#[xX][0-9A-Fa-f]+);")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&"}
+
+
+@functools.lru_cache(maxsize=1)
+def _table() -> dict[str, Any]:
+    """``data/confusables.json`` (built by ``scripts/build_confusables.py``)."""
+    ref = resources.files("curriculum").joinpath("data/confusables.json")
+    table: dict[str, Any] = json.loads(ref.read_text(encoding="utf-8"))
+    return table
+
+
+@functools.lru_cache(maxsize=1)
+def _fold() -> dict[int, str]:
+    """Look-alikes (Unicode confusables of ASCII letters and ``< > /``) and invisible fillers."""
+    table = {ord(c): target for c, target in _table()["fold"].items()}
+    table.update(dict.fromkeys(map(ord, _INVISIBLE), ""))
+    return table
+
+
+@functools.lru_cache(maxsize=1)
+def _openers() -> re.Pattern[str] | None:
+    """Every character whose skeleton holds ``<``: a text without one holds no tag-like string."""
+    openers = _table().get("openers")
+    return None if openers is None else re.compile("[" + re.escape(openers) + "]")
 
 
 def _skeleton_char(c: str) -> str:
@@ -90,7 +80,7 @@ def _skeleton_char(c: str) -> str:
         return c.lower()
     decomposed = unicodedata.normalize("NFKD", c)
     kept = "".join(x for x in decomposed if unicodedata.category(x) not in _IGNORED)
-    return kept.casefold().translate(_FOLD)
+    return kept.casefold().translate(_fold())
 
 
 def _skeleton(text: str) -> tuple[str, list[int]]:
@@ -109,43 +99,57 @@ def _reference(c: str) -> str:
     return {"<": "&lt;", ">": "&gt;"}.get(c, f"&#x{ord(c):X};")
 
 
-def _tag_pattern(modes: Iterable[str]) -> re.Pattern[str]:
+@functools.lru_cache(maxsize=64)
+def _opening(modes: tuple[str, ...]) -> re.Pattern[str]:
+    """A tag-like string of any of ``modes``.
+
+    ``<``, an optional ``/``, the name and a boundary; then, as group ``close``, the rest up to
+    a closing ``>`` when one follows before any other ``<``.
+    """
     names = "|".join(re.escape(m.casefold()) for m in modes)
-    return re.compile(rf"<\s*/?\s*(?:{names})(?:\s[^<>]*)?/?\s*>")
+    return re.compile(rf"<\s*/?\s*(?:{names})(?![\w.-])(?P<close>[^<>]*>)?")
+
+
+def _openings(text: str, modes: Sequence[str]) -> list[tuple[int, int | None, int]]:
+    """``(start, close, end)`` of every tag-like string of ``modes`` in ``text``.
+
+    Found on the skeleton; ``close`` is the position of its closing bracket, or None.
+    """
+    openers = _openers()
+    if openers is not None and not openers.search(text):
+        return []
+    skeleton, where = _skeleton(text)
+    found = []
+    for m in _opening(tuple(modes)).finditer(skeleton):
+        close = where[m.end() - 1] if m.group("close") else None
+        found.append((where[m.start()], close, where[m.end() - 1] + 1))
+    return found
 
 
 def escape_tags(text: str, modes: Sequence[str]) -> tuple[str, int]:
-    """Escape every tag-like string of ``modes`` in ``text``; returns the text and their count.
+    """Escape every tag-like string of ``modes``; returns the text and how many there were.
 
-    Injective: ``unescape(escape_tags(t, modes)[0]) == t`` for every text ``t``.
+    The opening bracket of each ``<mode``, ``</mode`` (in any of the forms the module docstring
+    lists) becomes a character reference, so no tag can form, even with a closing ``>`` that a
+    later field or template supplies; its own closing bracket, when it has one, is escaped too.
+    One pass, linear in the text. Injective: ``unescape(escape_tags(t, modes)[0]) == t`` for
+    every text ``t``.
     """
     text = _REFERENCE.sub(lambda m: "&amp;" + m.group(0)[1:], text)
-    if not _OPENERS.search(text):
+    found = _openings(text, modes)
+    if not found:
         return text, 0
-    pattern = _tag_pattern(modes)
-    count = 0
-    while True:  # escaping removes brackets, so this ends; a pass may expose nothing new
-        skeleton, where = _skeleton(text)
-        spans = [(where[m.start()], where[m.end() - 1]) for m in pattern.finditer(skeleton)]
-        if not spans:
-            return text, count
-        count += len(spans)
-        chars = list(text)
-        for start, end in spans:
-            chars[start] = _reference(text[start])
-            chars[end] = _reference(text[end])
-        text = "".join(chars)
+    chars = list(text)
+    for start, close, _ in found:
+        chars[start] = _reference(text[start])
+        if close is not None:
+            chars[close] = _reference(text[close])
+    return "".join(chars), len(found)
 
 
 def find_tags(text: str, modes: Sequence[str]) -> list[str]:
-    """The tag-like strings of ``modes`` in ``text``, as written there."""
-    if not _OPENERS.search(text):
-        return []
-    skeleton, where = _skeleton(text)
-    return [
-        text[where[m.start()] : where[m.end() - 1] + 1]
-        for m in _tag_pattern(modes).finditer(skeleton)
-    ]
+    """The tag-like strings of ``modes`` in ``text`` (``<model>``, ``</ Human``...), as written."""
+    return [text[start:end] for start, _, end in _openings(text, modes)]
 
 
 def unescape(text: str) -> str:

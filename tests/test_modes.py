@@ -33,6 +33,11 @@ INJECTIONS = {
     "combining": "<mo\u0301del> \u226emodel\u226f",
     "nested": "<<model>> <mod<model>el>",
     "division-slash": "<\u2215human>",
+    "vertical-form": "\ufe3fmodel\ufe40 hi",
+    "small-capitals": "\u2039\u029c\u1d1c\u1d0d\u1d00\u0274>",
+    "armenian": "\u2039h\u057dman>",
+    "open-only": "the end: <model",
+    "cjk-angle": "\u3008model\u3009",
 }
 
 
@@ -188,3 +193,28 @@ def test_bad_tag_settings(kwargs: dict, match: str) -> None:
         else pytest.raises(TypeError, match=match)
     ):
         ModeTagger(**kwargs)
+
+
+def test_every_character_that_reads_as_an_opening_bracket_is_known() -> None:
+    """The quick check that skips texts without a tag must know every opener (all code points)."""
+    from curriculum.modes import _openers, _skeleton_char
+
+    openers = _openers()
+    assert openers is not None
+    missing = [
+        hex(cp)
+        for cp in range(0x110000)
+        if not 0xD800 <= cp <= 0xDFFF
+        and "<" in _skeleton_char(chr(cp))
+        and not openers.match(chr(cp))
+    ]
+    assert missing == []
+
+
+def test_nested_openings_escape_in_one_pass() -> None:
+    """Thousands of nested openings: one linear pass, not one pass per nesting level."""
+    for opener in ("<", "\u2039"):
+        text = f"{opener}model " * 3000 + ">" * 3000
+        escaped, count = escape_tags(text, MODES)
+        assert count == 3000 and find_tags(escaped, MODES) == []
+        assert unescape(escaped) == text

@@ -37,7 +37,7 @@ __all__ = ["Kind", "RecipeOrder", "insert_floor", "recipe_order", "sliding_minim
 class Kind(IntEnum):
     """What a position of a recipe's order holds."""
 
-    OWN = 0  #: the phase's own sample (each selected sample once per epoch)
+    OWN = 0  #: the phase's own sample (once per epoch, unless `share`/`samples` cut or repeat)
     REPLAY = 1  #: a repeat of an earlier phase's sample
     FLOOR = 2  #: a floor repeat (a floor text repeated to keep its share in every window)
 
@@ -162,27 +162,32 @@ def recipe_order(
 
 
 class _Windows:
-    """Floor positions of one sequence (the global order, or one rank's share of it).
+    """The floor positions of one sequence: the global order, or rank ``r``'s share of it.
 
-    The next floor sample must come at local position :attr:`deadline` at the latest: then every
-    full window of ``window`` positions holds ``need`` of them. With fewer than ``need`` so far,
-    the first window still needs ``need - m`` in its last places; after that, the ``need``-th
-    last floor position plus ``window``.
+    The sequence holds the global positions ``offset, offset + stride, ...``. Its next floor
+    sample must come at global position :attr:`deadline` at the latest; then every full window
+    of ``window`` of its positions holds ``need`` of them. With ``m < need`` floor samples so
+    far, the first window still needs ``need - m`` in its last places; after that, the deadline
+    is the ``need``-th last floor position plus ``window``.
     """
 
-    def __init__(self, need: int, window: int) -> None:
-        self.need, self.window = need, window
-        self.last: list[int] = []  # the last `need` floor positions
-        self.deadline = window - need
+    def __init__(self, need: int, window: int, offset: int = 0, stride: int = 1) -> None:
+        self.need, self.window, self.offset, self.stride = need, window, offset, stride
+        self.last: list[int] = []  # local positions of the last `need` floor samples
+        self.deadline = self._global(window - need)
+
+    def _global(self, local: int) -> int:
+        return self.offset + local * self.stride
 
     def add(self, position: int) -> None:
-        self.last.append(position)
+        """A floor sample at global ``position`` (one of this sequence's)."""
+        self.last.append((position - self.offset) // self.stride)
         if len(self.last) > self.need:
             del self.last[0]
         if len(self.last) < self.need:
-            self.deadline = self.window - (self.need - len(self.last))
+            self.deadline = self._global(self.window - (self.need - len(self.last)))
         else:
-            self.deadline = self.last[0] + self.window
+            self.deadline = self._global(self.last[0] + self.window)
 
 
 def insert_floor(
@@ -195,14 +200,17 @@ def insert_floor(
     pad: bool = False,
     gen: np.random.Generator,
 ) -> RecipeOrder:
-    """Insert as few floor repeats as needed so that every sliding window holds ``need``.
+    """Insert floor repeats so that every sliding window holds ``need`` floor samples.
 
     A greedy pass places a repeat only where waiting longer would leave some window short, in
-    the global order or in any rank's share (the tightest of those deadlines decides); it jumps
-    from one floor event to the next, so its cost grows with the number of floor samples, not
-    with the length of the order. With ``pad`` the order is then padded with floor repeats to a
+    the global order or in any rank's share (the earliest of those deadlines decides). That is
+    the fewest repeats for one sequence; with several ranks, an insertion shifts later samples
+    to other ranks, so it can place somewhat more than the least possible. The pass jumps from
+    one floor event to the next, so its cost grows with the number of floor samples, not with
+    the length of the order. With ``pad`` the order is then padded with floor repeats to a
     multiple of ``num_replicas``. Repeats are drawn among the floor samples already emitted this
-    epoch (before any, among all floor samples).
+    epoch (before any, among all floor samples); a repeat takes the phase of the sample it is
+    inserted before.
     """
     if not 0 < need < window:
         raise InvalidValueError(
@@ -210,56 +218,46 @@ def insert_floor(
             "lower the share or widen the window"
         )
     indices, phase, kind = order
-    n = indices.shape[0]
-    natural = np.flatnonzero(is_floor[indices])  # positions of floor samples in the queue
+    n = int(indices.shape[0])
+    if n == 0:
+        return order
+    natural = np.flatnonzero(is_floor[indices])  # queue positions of floor samples
     fallback = np.flatnonzero(is_floor)
     glob = _Windows(need, window)
-    ranks = [_Windows(need, window) for _ in range(num_replicas)]
-    rank_deadline = np.full(num_replicas, 0, dtype=np.int64)
-    for r in range(num_replicas):
-        rank_deadline[r] = r + ranks[r].deadline * num_replicas
-
-    out_i: list[NDArray[np.int64]] = []
-    out_p: list[NDArray[np.int64]] = []
-    out_k: list[NDArray[np.int64]] = []
+    ranks = [_Windows(need, window, r, num_replicas) for r in range(num_replicas)]
+    at: list[int] = []  # queue positions before which a repeat goes
+    repeats: list[int] = []
     t = q = f = 0  # output position, queue position, next natural floor sample
 
-    def record(position: int) -> None:
-        glob.add(position)
-        r, local = position % num_replicas, position // num_replicas
-        ranks[r].add(local)
-        rank_deadline[r] = r + ranks[r].deadline * num_replicas
-
-    def repeat(before: int) -> None:
+    def place(before: int) -> None:
         source = indices[natural[:f]] if f else fallback
-        item = int(source[gen.integers(0, source.size)])
-        out_i.append(np.array([item], dtype=np.int64))
-        out_p.append(np.array([phase[min(before, n - 1)]], dtype=np.int64))
-        out_k.append(np.array([Kind.FLOOR], dtype=np.int64))
+        at.append(before)
+        repeats.append(int(source[gen.integers(0, source.size)]))
 
     while q < n:
-        due = max(t, min(glob.deadline, int(rank_deadline.min())))
-        next_natural = t + int(natural[f]) - q if f < natural.size else math.inf
-        target = int(min(next_natural, due, t + n - q))
-        if target > t:  # a stretch of non-floor samples, copied as is
-            step = target - t
-            out_i.append(indices[q : q + step])
-            out_p.append(phase[q : q + step])
-            out_k.append(kind[q : q + step])
-            q, t = q + step, target
-            if q == n:
-                break
-        if next_natural == t:
-            out_i.append(indices[q : q + 1])
-            out_p.append(phase[q : q + 1])
-            out_k.append(kind[q : q + 1])
+        due = max(t, min(glob.deadline, *(w.deadline for w in ranks)))
+        next_natural = t + int(natural[f]) - q if f < natural.size else t + n - q
+        step = min(next_natural, due, t + n - q) - t  # non-floor samples, copied as they are
+        q, t = q + step, t + step
+        if q == n:
+            break
+        if f < natural.size and natural[f] == q:
             q, f = q + 1, f + 1
         else:
-            repeat(q)
-        record(t)
+            place(q)
+        glob.add(t)
+        ranks[t % num_replicas].add(t)
         t += 1
     while pad and t % num_replicas:
-        repeat(n - 1)
-        record(t)
+        place(n)
+        glob.add(t)
+        ranks[t % num_replicas].add(t)
         t += 1
-    return RecipeOrder(np.concatenate(out_i), np.concatenate(out_p), np.concatenate(out_k))
+    if not at:
+        return order
+    where = np.asarray(at, dtype=np.intp)
+    return RecipeOrder(
+        np.insert(indices, where, np.asarray(repeats, dtype=np.int64)),
+        np.insert(phase, where, phase[np.minimum(where, n - 1)]),
+        np.insert(kind, where, Kind.FLOOR),
+    )

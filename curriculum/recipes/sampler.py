@@ -9,7 +9,7 @@ from numpy.typing import NDArray
 
 from curriculum._positional import PositionalSampler
 from curriculum._validation import check_int
-from curriculum.errors import InvalidTypeError
+from curriculum.errors import InvalidTypeError, InvalidValueError
 from curriculum.recipes.order import RecipeOrder
 from curriculum.recipes.plan import RecipePlan
 
@@ -50,6 +50,12 @@ class RecipeSampler(PositionalSampler):
         self.seed = check_int("seed", seed, minimum=0)
         super().__init__(num_replicas=num_replicas, rank=rank, drop_last=drop_last)
         self._order: tuple[int, RecipeOrder] | None = None
+        if self.drop_last and len(self) == 0:
+            raise InvalidValueError(
+                f"drop_last=True with {self._epoch_size()} draws per epoch and "
+                f"num_replicas={self.num_replicas} leaves every rank empty; use drop_last=False "
+                "or more samples"
+            )
 
     def recipe_order(self, epoch: int | None = None) -> RecipeOrder:
         """``(indices, phase, kind)`` of every rank together for ``epoch`` (cached per epoch)."""
