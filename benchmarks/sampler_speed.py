@@ -126,6 +126,17 @@ def measure(n: int, repeats: int) -> dict[str, Any]:
     }
     result["iteration_ratio_cached_vs_random"] = (n / t_iter) / (n / t_random)
 
+    # Checkpointing: the first state_dict() of an epoch fingerprints this rank's indices (so a
+    # state only resumes the same sequence); later calls in the epoch reuse it.
+    def first_state() -> None:
+        sampler._share_fingerprint = None  # forget the fingerprint, as a new epoch would
+        sampler.state_dict()
+
+    t_state_first = best_of(first_state, repeats)
+    t_state_later = best_of(sampler.state_dict, repeats)
+    result["state_dict_s"] = {"first of an epoch": t_state_first, "later": t_state_later}
+    result["state_dict_first_vs_later_epoch"] = t_state_first / t_later
+
     mem_random = peak_memory("random", n)
     mem_curr = peak_memory("curriculum", n)
     result["peak_rss_bytes"] = {"RandomSampler": mem_random, "CurriculumSampler": mem_curr}
@@ -170,6 +181,12 @@ def main() -> None:
             f"{rate['RandomSampler (incl. randperm)'] / 1e6:.1f}M/s | "
             f"CurriculumSampler {rate['CurriculumSampler (order cached)'] / 1e6:.1f}M/s "
             f"({r['iteration_ratio_cached_vs_random']:.2f}x)"
+        )
+        st = r["state_dict_s"]
+        print(
+            f"  state_dict    first of an epoch {st['first of an epoch'] * 1e3:.1f} ms "
+            f"({r['state_dict_first_vs_later_epoch']:.1%} of a later epoch), later "
+            f"{st['later'] * 1e6:.0f} us"
         )
         m = r["peak_bytes_per_sample"]
         print(

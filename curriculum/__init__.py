@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING, Any
 from curriculum.cache import CacheError, ScoreCache, StaleCacheError, load_scores, save_scores
 from curriculum.concepts import Concept, ConceptGraph, example_value_graph
 from curriculum.datasets import dataset_texts, load_demo_corpus, read_corpus, score_texts
-from curriculum.framing import FirstPerson, ModeTagger, SocialScene, validate_transitions
+from curriculum.errors import CurriculumError
+from curriculum.framing import (
+    FirstPerson,
+    Framer,
+    Framing,
+    ModeTagger,
+    SocialScene,
+    validate_transitions,
+)
 from curriculum.ordering import (
     curriculum_order,
     difficulty_rank,
@@ -26,7 +34,7 @@ from curriculum.ordering import (
     stratified_ranks,
 )
 from curriculum.pacing import PACINGS, Pacing, get_pacing
-from curriculum.recipes import Floor, Phase, Recipe, example_recipe
+from curriculum.recipes import Floor, Kind, Phase, Recipe, example_recipe
 from curriculum.schedule import ScheduleProfile, schedule_profile
 from curriculum.scorers import (
     SCORERS,
@@ -74,10 +82,14 @@ __all__ = [
     "Concept",
     "ConceptGraph",
     "ConceptGraphScorer",
+    "CurriculumError",
     "CurriculumSampler",
     "EmbeddingClusterScorer",
     "FirstPerson",
     "Floor",
+    "Framer",
+    "Framing",
+    "Kind",
     "LengthScorer",
     "ModeTagger",
     "Pacing",

@@ -15,7 +15,15 @@ from typing import IO, Any
 
 from curriculum.errors import InputFileError, InvalidValueError, OutputError, OutputExistsError
 
-__all__ = ["atomic_write", "check_input", "check_output", "same_file", "save_figure"]
+__all__ = [
+    "atomic_write",
+    "check_input",
+    "check_output",
+    "figure_format",
+    "same_file",
+    "save_figure",
+    "written_by",
+]
 
 
 def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
@@ -105,7 +113,8 @@ def check_output(
     return path
 
 
-def _umask() -> int:
+def current_umask() -> int:
+    """The process umask (read by setting it and setting it back)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -130,7 +139,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], Any]
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.fchmod(fd, 0o666 & ~_umask())
+        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "wb") as f:
             write(f)
         os.replace(tmp, path)
@@ -155,7 +164,28 @@ def figure_format(path: str | os.PathLike[str], *, what: str = "--plot") -> str:
     return fmt
 
 
-def save_figure(figure: Any, path: str | os.PathLike[str], *, dpi: int = 120) -> None:
-    """Save a matplotlib figure atomically, in the format its suffix names."""
+def save_figure(
+    figure: Any, path: str | os.PathLike[str], *, dpi: int = 120, source: str | None = None
+) -> None:
+    """Save a matplotlib figure atomically, in the format its suffix names.
+
+    Args:
+        figure: the figure.
+        path: where; the suffix gives the format.
+        dpi: resolution of raster formats.
+        source: for PNG, a ``Source`` text chunk naming what wrote the file (see
+            :func:`written_by`), so that a later run knows the file is its own.
+    """
     fmt = figure_format(path)
-    atomic_write(path, lambda f: figure.savefig(f, format=fmt, dpi=dpi))
+    metadata = {"Source": source} if source and fmt == "png" else None
+    atomic_write(path, lambda f: figure.savefig(f, format=fmt, dpi=dpi, metadata=metadata))
+
+
+def written_by(path: str | os.PathLike[str], source: str) -> bool:
+    """Whether the PNG at ``path`` carries the ``Source`` chunk :func:`save_figure` wrote."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1 << 16)
+    except OSError:
+        return False
+    return head.startswith(b"\x89PNG") and b"Source\x00" + source.encode() in head

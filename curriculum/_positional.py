@@ -24,7 +24,7 @@ from torch.utils.data import Sampler
 
 from curriculum._validation import check_int
 from curriculum.errors import InvalidTypeError, InvalidValueError
-from curriculum.fingerprint import fingerprint_array
+from curriculum.fingerprint import canonical_json, fingerprint_array
 from curriculum.ordering import rank_share
 
 __all__ = ["PositionalSampler"]
@@ -174,9 +174,9 @@ class PositionalSampler(Sampler[int]):
         if missing:
             raise InvalidValueError(f"state_dict lacks keys {missing}; save it with state_dict()")
         diffs = [
-            f"{key}: saved {state_dict[key]!r}, this sampler {value!r}"
+            f"{key}: saved {state_dict[key]!r:.120}, this sampler {value!r}"
             for key, value in mine.items()
-            if state_dict[key] != value
+            if _differs(state_dict[key], value)
         ]
         if diffs:
             raise InvalidValueError(
@@ -193,7 +193,8 @@ class PositionalSampler(Sampler[int]):
                 f"{self.rank} differ (fingerprint saved {saved!r}, this sampler "
                 f"{self.indices_fingerprint(epoch)!r}) although every setting it can compare "
                 "matches. A callable (pacing, selection or order) or data that the settings do "
-                "not cover decides the order differently; build the sampler as in the saved run"
+                "not cover decides the order differently, or the state was edited; build the "
+                "sampler as in the saved run"
             )
         size = int(self.indices(epoch).shape[0])
         if position > size:
@@ -204,6 +205,14 @@ class PositionalSampler(Sampler[int]):
         self.epoch = epoch
         self._resume = (epoch, position)
         self._progress = None
+
+
+def _differs(saved: Any, mine: Any) -> bool:
+    """Whether a saved setting differs from this sampler's (compared as canonical JSON)."""
+    try:
+        return canonical_json(saved, callables="name") != canonical_json(mine, callables="name")
+    except InvalidTypeError:
+        return True
 
 
 def _resolve_ranks(num_replicas: int | None, rank: int | None) -> tuple[int, int]:

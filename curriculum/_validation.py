@@ -34,6 +34,15 @@ def _positions(bad: Iterable[int]) -> str:
     return shown + (f" and {len(bad) - _SHOWN} more" if len(bad) > _SHOWN else "")
 
 
+def _surrogate(text: str) -> int:
+    """Position of the first unpaired surrogate in ``text``, or -1."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return exc.start
+    return -1
+
+
 def check_texts(texts: Any, name: str = "texts") -> list[str]:
     """Return ``texts`` as a list of non-empty strings, or raise naming every bad position.
 
@@ -61,6 +70,13 @@ def check_texts(texts: Any, name: str = "texts") -> list[str]:
             f"{name} must hold only strings, but {name}[{not_str[0]}] is "
             f"{type(first).__name__} ({first!r:.60}); positions: {_positions(not_str)}. "
             "Convert or drop those items"
+        )
+    broken = next((i for i, t in enumerate(items) if _surrogate(t) >= 0), None)
+    if broken is not None:
+        at = _surrogate(items[broken])
+        raise InvalidValueError(
+            f"{name}[{broken}] holds {items[broken][at]!r} at position {at}, an unpaired "
+            "surrogate that is not valid Unicode (a broken \\u escape in JSON, say); fix the text"
         )
     blank = [i for i, t in enumerate(items) if not t.strip()]
     if blank:

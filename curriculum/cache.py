@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,15 +19,21 @@ import numpy as np
 from numpy.typing import NDArray
 
 from curriculum._files import atomic_write
-from curriculum._validation import check_texts
+from curriculum._validation import check_scores, check_texts
 from curriculum.errors import (
     CacheError,
+    InvalidTypeError,
     InvalidValueError,
     MissingFileError,
     OutputExistsError,
     StaleCacheError,
 )
-from curriculum.fingerprint import fingerprint_array, fingerprint_json, fingerprint_texts
+from curriculum.fingerprint import (
+    canonical_json,
+    fingerprint_array,
+    fingerprint_json,
+    fingerprint_texts,
+)
 
 __all__ = [
     "CacheError",
@@ -40,6 +47,8 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 1
+#: The file name of a cache entry: scorer name, a dash, the 16-hex-digit key.
+_ENTRY = re.compile(r"[A-Za-z0-9_.]+-[0-9a-f]{16}\.npy")
 
 
 #: Content hash of a corpus (order, lengths and bytes of every text).
@@ -48,7 +57,10 @@ corpus_fingerprint = fingerprint_texts
 
 def sidecar(path: str | os.PathLike[str]) -> Path:
     """The metadata file beside a scores file: ``scores.npy`` -> ``scores.json``."""
-    return Path(path).with_suffix(".json")
+    path = Path(path)
+    if not path.name or path.name in (".", ".."):
+        raise InvalidValueError(f"{str(path)!r} is a directory, not a .npy file")
+    return path.with_suffix(".json")
 
 
 def is_sidecar(path: str | os.PathLike[str]) -> bool:
@@ -90,6 +102,19 @@ def save_array(
         raise InvalidValueError(f"path must end in .npy, but got path={str(path)!r}")
     meta_path = check_sidecar_free(path)
     values = np.ascontiguousarray(values)
+    if values.ndim == 0 or not (
+        np.issubdtype(values.dtype, np.integer) or np.issubdtype(values.dtype, np.floating)
+    ):
+        raise InvalidTypeError(
+            f"values must be an array of real numbers, but got shape {values.shape} and dtype "
+            f"{values.dtype}"
+        )
+    if not np.isfinite(values).all():
+        raise InvalidValueError(
+            f"values must be finite, but {int((~np.isfinite(values)).sum())} are not (NaN or "
+            "infinite); fix or rescore those samples"
+        )
+    canonical_json(metadata or {}, what="the metadata")  # refuses what JSON cannot hold
     meta = {
         **(metadata or {}),
         "format_version": FORMAT_VERSION,
@@ -137,7 +162,7 @@ def load_array(
         fix = f"write {path.name} again (scores: curriculum score CORPUS -o {path})"
     if not path.exists():
         raise MissingFileError(f"no {what} file at {path}")
-    if path.is_dir() or path.suffix != ".npy":
+    if path.is_dir() or path.suffix != ".npy" or not path.stem:
         raise InvalidValueError(
             f"{str(path)!r} is not a {what} file: give the .npy file written by "
             "`curriculum score -o FILE.npy` (or save_scores)"
@@ -156,10 +181,11 @@ def load_array(
         values = np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
     except (ValueError, OSError, EOFError) as exc:
         raise CacheError(f"{what} file {path} is corrupt ({exc}); {fix}") from None
-    if values.ndim != ndim or not np.issubdtype(values.dtype, np.number):
+    real = np.issubdtype(values.dtype, np.integer) or np.issubdtype(values.dtype, np.floating)
+    if values.ndim != ndim or not real:
         raise CacheError(
             f"{what} file {path} holds an array of shape {values.shape} and dtype "
-            f"{values.dtype}, expected {ndim} dimension(s) of numbers; {fix}"
+            f"{values.dtype}, expected {ndim} dimension(s) of real numbers; {fix}"
         )
     if meta is not None:
         if meta.get("format_version") != FORMAT_VERSION:
@@ -195,7 +221,8 @@ def save_scores(
     metadata: dict[str, Any] | None = None,
 ) -> Path:
     """Write ``scores`` (float64, 1-D) to ``path`` and its metadata to the ``.json`` sidecar."""
-    return save_array(path, np.asarray(scores, dtype=np.float64).reshape(-1), metadata)
+    values = check_scores(scores, name="scores")
+    return save_array(path, values, metadata)
 
 
 def load_scores(
@@ -274,10 +301,15 @@ class ScoreCache:
         return scores
 
     def clear(self) -> int:
-        """Delete every entry; returns how many were removed."""
+        """Delete this cache's entries (and nothing else); returns how many were removed.
+
+        An entry is a ``{scorer}-{key}.npy`` file whose ``.json`` sidecar is score metadata of
+        this library; other files in the directory are left alone.
+        """
         removed = 0
         for path in self.directory.glob("*.npy"):
-            path.unlink()
-            sidecar(path).unlink(missing_ok=True)
-            removed += 1
+            if _ENTRY.fullmatch(path.name) and is_sidecar(sidecar(path)):
+                sidecar(path).unlink()
+                path.unlink()
+                removed += 1
         return removed

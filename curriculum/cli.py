@@ -221,12 +221,16 @@ def _parser() -> argparse.ArgumentParser:
         "demo",
         help="order the shipped corpus and write schedule.png",
         description="Score the shipped demo corpus, print the stage table and write "
-        "schedule.png (its own output, rewritten on every run).",
+        "schedule.png (a schedule.png of an earlier demo is replaced, any other only with "
+        "--force).",
     )
     demo.add_argument("--out-dir", type=Path, default=Path("."), help="where schedule.png goes")
     demo.add_argument("--pacing", choices=sorted(PACINGS), default="root")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--cache-dir", type=Path, default=Path(".curriculum-cache"))
+    demo.add_argument(
+        "--force", action="store_true", help="replace a schedule.png the demo did not write"
+    )
     return parser
 
 
@@ -268,7 +272,7 @@ def _score(args: argparse.Namespace) -> int:
     out = check_output(args.output, what="-o", inputs=[source], force=args.force)
     if out.suffix != ".npy":
         raise InvalidValueError(f"-o must end in .npy, but got -o {str(out)!r}")
-    check_output(sidecar(out), what="the sidecar of -o", inputs=[source], force=args.force)
+    check_output(sidecar(out), what="the metadata file", inputs=[source], force=args.force)
     check_sidecar_free(out)
     scorer = get_scorer(args.scorer, **_scorer_params(args))
     records = read_corpus(source, text_field=args.text_field)
@@ -291,13 +295,27 @@ def _score(args: argparse.Namespace) -> int:
     return 0
 
 
-def _scores_of(path: Path, texts: list[str], corpus: Path) -> np.ndarray:
+def _scores_of(path: Path, texts: list[str], corpus: Path, text_field: str) -> np.ndarray:
     """Scores that must belong to ``texts``: their sidecar's corpus fingerprint must match."""
+    check_input(path, what="--scores")
+    field = "" if text_field == "text" else f" --text-field {text_field}"
+    new = path.with_name(f"{corpus.stem}-scores.npy")
+    origin = _scored_input(path)
     return load_scores(
         path,
         expect={"corpus": fingerprint_texts(texts)},
-        fix=f"score this corpus: curriculum score {corpus} -o {path}",
+        fix=(f"these are the scores of {origin}; " if origin else "")
+        + f"score this corpus: curriculum score {corpus}{field} -o {new}",
     )
+
+
+def _scored_input(path: Path) -> str | None:
+    """The input a scores file was computed from, as its sidecar records it (if it does)."""
+    try:
+        meta = json.loads(sidecar(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return str(meta["input"]) if isinstance(meta, dict) and "input" in meta else None
 
 
 def _schedule(args: argparse.Namespace) -> int:
@@ -317,13 +335,17 @@ def _schedule(args: argparse.Namespace) -> int:
         raise InvalidValueError(f"--plot and --json both name {str(args.plot)!r}; give two files")
     if args.epochs < 1:
         raise InvalidValueError(f"--epochs must be >= 1, but got --epochs={args.epochs}")
+    if args.stages is not None and args.pacing != "step":
+        raise InvalidValueError(
+            f"--stages applies to --pacing step, not --pacing {args.pacing}; add --pacing step"
+        )
     texts = None
     if args.input is not None:
         records = read_corpus(args.input, text_field=args.text_field)
         texts = [r[args.text_field] for r in records]
-        scores = _scores_of(args.scores, texts, args.input)
+        scores = _scores_of(args.scores, texts, args.input, args.text_field)
     else:
-        scores = load_scores(args.scores, require_metadata=False)
+        scores = load_scores(check_input(args.scores, what="--scores"), require_metadata=False)
     pacing = get_pacing(args.pacing, c0=args.c0, full_at=args.full_at, stages=args.stages)
     sampler = CurriculumSampler(
         scores, pacing=pacing, num_samples=args.num_samples, seed=args.seed, reverse=args.reverse
@@ -384,11 +406,14 @@ def _unassigned(value: str) -> str | int:
     if value in ("first", "last"):
         return value
     try:
-        return int(value)
+        depth = int(value)
     except ValueError:
+        depth = -1
+    if depth < 0:
         raise InvalidValueError(
-            f"--unassigned must be first, last or an integer depth, but got {value!r}"
-        ) from None
+            f"--unassigned must be first, last or an integer depth >= 0, but got {value!r}"
+        )
+    return depth
 
 
 def _concepts(args: argparse.Namespace) -> int:
@@ -424,7 +449,7 @@ def _mds(args: argparse.Namespace) -> int:
     records = read_corpus(source, text_field=args.text_field)
     texts = [r[args.text_field] for r in records]
     if args.scores is not None:
-        scores = _scores_of(args.scores, texts, source)
+        scores = _scores_of(args.scores, texts, source, args.text_field)
     else:
         scores = get_scorer(args.scorer).score(texts)
     out = write_mds(
@@ -468,6 +493,7 @@ def _plan(args: argparse.Namespace) -> int:
     if fields is None:
         fields = [f for f in ("source", "role", "concept") if any(f in r for r in plan.records)]
     order = plan.order(args.seed, num_replicas=replicas)
+    table = plan_table(plan, fields=fields, order=order)  # checks the fields before printing
     kind = order.kind
     print(
         f"recipe {recipe.name!r} on {source}: {len(records)} records, {order.indices.size} "
@@ -475,7 +501,7 @@ def _plan(args: argparse.Namespace) -> int:
         f"{int((kind == Kind.REPLAY).sum())} replay, {int((kind == Kind.FLOOR).sum())} floor "
         f"repeats){f', over {replicas} ranks' if replicas > 1 else ''}"
     )
-    for row in plan_table(plan, fields=fields, order=order):
+    for row in table:
         print(
             f"\n{row['phase']}: {row['samples']} draws ({row['share']:.1%} of training), "
             f"replay {row['replay']}, floor repeats {row['floor']}, "
@@ -520,7 +546,13 @@ def _plan(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from curriculum.demo import run_demo
 
-    run_demo(args.out_dir, pacing=args.pacing, seed=args.seed, cache_dir=args.cache_dir)
+    run_demo(
+        args.out_dir,
+        pacing=args.pacing,
+        seed=args.seed,
+        cache_dir=args.cache_dir,
+        force=args.force,
+    )
     return 0
 
 

@@ -61,6 +61,11 @@ class Concept:
                 f"concepts[{position}] needs a non-empty string name, but got {name!r}"
             )
         description = data.get("description")
+        if description is not None and not isinstance(description, str):
+            raise InvalidTypeError(
+                f"concept {name!r}: description must be prose (a string), but got "
+                f"{type(description).__name__}: {description!r:.60}"
+            )
         if not isinstance(description, str) or not description.strip():
             raise InvalidValueError(
                 f"concept {name!r} has no description: write in prose what it is and why it "
@@ -69,7 +74,9 @@ class Concept:
         lists = {}
         for key in ("keywords", "requires"):
             value = data.get(key) or []
-            if isinstance(value, str) or not all(isinstance(v, str) and v.strip() for v in value):
+            if not isinstance(value, (list, tuple)) or not all(
+                isinstance(v, str) and v.strip() for v in value
+            ):
                 raise InvalidTypeError(
                     f"concept {name!r}: {key} must be a list of non-empty strings, "
                     f"but got {value!r}"
@@ -245,6 +252,6 @@ def load_graph(graph: ConceptGraph | str | os.PathLike[str]) -> ConceptGraph:
     if not Path(graph).exists():
         raise MissingFileError(
             f"graph={os.fspath(graph)!r} is neither a shipped graph ({', '.join(SHIPPED_GRAPHS)}) "
-            "nor an existing .yaml/.json file"
+            f"nor an existing .yaml/.json file (looked for {Path(graph).resolve()})"
         )
     return ConceptGraph.load(graph)

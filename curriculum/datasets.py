@@ -120,7 +120,17 @@ def read_corpus(path: str | os.PathLike[str], *, text_field: str = "text") -> li
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
     """Numbered lines of a UTF-8 text file, with errors that name the file, line and fix."""
     with path.open("rb") as f:
+        head = f.read(4)
+        f.seek(0)
+        for bom, encoding in ((b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16")):
+            if head.startswith(bom):
+                raise InvalidValueError(
+                    f"{path} is {encoding} text, not UTF-8; convert the file, e.g. iconv -f "
+                    f"utf-16 -t utf-8 {path.name} > {path.stem}.utf8{path.suffix}"
+                )
         for lineno, raw in enumerate(f, 1):
+            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]  # a UTF-8 byte-order mark: harmless, dropped
             if b"\x00" in raw:
                 raise InvalidValueError(
                     f"{path}:{lineno} holds NUL bytes: it looks like a binary file, not a corpus "

@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from curriculum._files import save_figure
+from curriculum._files import check_output, save_figure, written_by
 from curriculum.cache import ScoreCache
 from curriculum.concepts import ConceptGraph
 from curriculum.datasets import load_demo_corpus
@@ -24,6 +24,9 @@ from curriculum.schedule import schedule_profile
 from curriculum.scorers import ConceptGraphScorer, ReadabilityScorer, guess_role
 
 __all__ = ["run_concept_demo", "run_demo", "stage_table"]
+
+#: What the demo writes into its plot's PNG metadata, so a later demo may replace it.
+DEMO_SOURCE = "curriculum demo"
 
 
 def stage_table(
@@ -63,8 +66,12 @@ def run_demo(
     cache_dir: str | Path | None = ".curriculum-cache",
     stream: TextIO | None = None,
     plot: bool = True,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Score the demo corpus, build a sampler, print the stage table and write ``schedule.png``.
+
+    A ``schedule.png`` that an earlier demo wrote is replaced; any other file of that name is
+    replaced only with ``force`` (checked before any work).
 
     Returns:
         A summary: number of texts, the stage rows, and the plot path (or None).
@@ -72,6 +79,14 @@ def run_demo(
     import sys
 
     out = stream or sys.stdout
+    plot_path = Path(out_dir) / "schedule.png"
+    if plot:
+        check_output(
+            plot_path,
+            what="the demo's plot",
+            force=force or written_by(plot_path, DEMO_SOURCE),
+            flag="--force (it was not written by the demo)",
+        )
     started = time.perf_counter()
     records = load_demo_corpus()
     texts = [r["text"] for r in records]
@@ -111,21 +126,18 @@ def run_demo(
         f"vs {scores[shuffled[-tenth:]].mean():.1f}",
         file=out,
     )
-    plot_path = None
     if plot:
         from curriculum.viz import plot_schedule
 
-        plot_path = Path(out_dir) / "schedule.png"
-        plot_path.parent.mkdir(parents=True, exist_ok=True)
         fig = plot_schedule(
             schedule_profile(order, scores, bins=20),
             title=f"Demo corpus, {pacing} pacing: difficulty of emitted samples",
             competence=sampler.pacing,
         )
-        save_figure(fig, plot_path)
+        save_figure(fig, plot_path, source=DEMO_SOURCE)
         print(f"wrote {plot_path}", file=out)
     print(f"done in {time.perf_counter() - started:.1f}s", file=out)
-    return {"texts": len(texts), "stages": rows, "plot": plot_path}
+    return {"texts": len(texts), "stages": rows, "plot": plot_path if plot else None}
 
 
 def run_concept_demo(

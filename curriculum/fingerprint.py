@@ -84,8 +84,8 @@ def canonical_json(doc: Any, *, callables: str = "refuse", what: str = "settings
                 "(two callables with the same name may differ); use a named setting instead"
             )
         raise InvalidTypeError(
-            f"{what} hold {type(obj).__name__} ({obj!r:.60}), which cannot be fingerprinted; "
-            "use numbers, strings, lists and mappings"
+            f"{what} hold {type(obj).__name__} ({obj!r:.60}), which cannot be written as JSON "
+            "or fingerprinted; use numbers, strings, lists and mappings"
         )
 
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), default=default)

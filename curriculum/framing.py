@@ -55,7 +55,15 @@ _DEFAULTS = {"title": "a passage", "teacher": "My teacher", "source": "a book"}
 FRAMINGS: dict[str, type[Framing]] = {}
 
 
+def _position(index: Any, epoch: Any) -> tuple[int, int]:
+    return check_int("index", index, minimum=0), check_int("epoch", epoch, minimum=0)
+
+
 def _text(record: Mapping[str, Any] | str, field: str = "text") -> tuple[dict[str, Any], str]:
+    if not isinstance(record, (str, Mapping)):
+        raise InvalidTypeError(
+            f"record must be a string or a mapping with {field!r}, but got {type(record).__name__}"
+        )
     data = {field: record} if isinstance(record, str) else dict(record)
     if field not in data or not isinstance(data[field], str) or not data[field].strip():
         raise InvalidValueError(
@@ -152,6 +160,7 @@ class FirstPerson(Framing):
     def __call__(self, record: Mapping[str, Any] | str, index: int, epoch: int = 0) -> str:
         """The framed text of ``record`` (sample ``index``, in ``epoch``)."""
         data, _ = _text(record)
+        index, epoch = _position(index, epoch)
         k = int(rng(self.seed, Stream.FIRST_PERSON, epoch, index).integers(len(self.templates)))
         template = self.templates[k]
         values = {}
@@ -169,12 +178,27 @@ class FirstPerson(Framing):
 
 
 def _placeholders(template: str) -> set[str]:
+    """The fields a template names; only plain ``{name}`` placeholders are allowed."""
+    if not isinstance(template, str):
+        raise InvalidTypeError(f"templates must be strings, but got {template!r:.60}")
     try:
-        return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+        parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
         raise InvalidValueError(
             f"template {template!r} is not a valid format string: {exc}"
         ) from None
+    names = set()
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conversion:
+            raise InvalidValueError(
+                f"template {template!r} has a placeholder with {name!r}, conversion "
+                f"{conversion!r} and format spec {spec!r}; use plain {{field}} placeholders "
+                "(no format spec, conversion, index or attribute)"
+            )
+        names.add(name)
+    return names
 
 
 class SocialScene(Framing):
@@ -202,15 +226,34 @@ class SocialScene(Framing):
         generator: Callable[[Mapping[str, Any], str, str], str] | None = None,
         seed: int = 0,
     ) -> None:
+        if isinstance(partners, str):
+            raise InvalidTypeError(
+                f"partners must be (partner, role) pairs, but got the string {partners!r}"
+            )
         self.partners = tuple(partners or self.PARTNERS)
-        if not self.partners:
-            raise InvalidValueError("partners must hold at least one (partner, role) pair")
+        bad = [
+            p
+            for p in self.partners
+            if not isinstance(p, (tuple, list))
+            or len(p) != 2
+            or not all(isinstance(x, str) and x.strip() for x in p)
+        ]
+        if bad:
+            raise InvalidValueError(
+                f"partners must be (partner, role) pairs of non-empty strings such as "
+                f"('Teacher', 'student'), but got {bad[0]!r}"
+            )
         self.generator = generator
         self.seed = check_int("seed", seed, minimum=0)
 
     def __call__(self, record: Mapping[str, Any] | str, index: int, epoch: int = 0) -> str:
         """The scene for ``record``: question/answer pairs become a question and my answer."""
+        if not isinstance(record, (str, Mapping)):
+            raise InvalidTypeError(
+                f"record must be a string or a mapping, but got {type(record).__name__}"
+            )
         data = {"text": record} if isinstance(record, str) else dict(record)
+        index, epoch = _position(index, epoch)
         k = int(rng(self.seed, Stream.SOCIAL_SCENE, epoch, index).integers(len(self.partners)))
         partner, role = self.partners[k]
         if self.generator is not None:

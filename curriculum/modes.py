@@ -45,8 +45,14 @@ __all__ = [
 _XML_NAME = re.compile(r"^(?!(?i:xml))[A-Za-z_][A-Za-z0-9_.-]*$")
 
 #: Invisible characters that are not in a format category (Hangul fillers).
-_INVISIBLE = "\u115f\u1160\u3164\uffa0"
-_IGNORED = frozenset({"Mn", "Me", "Cf"})  # combining marks and zero-width/format characters
+_INVISIBLE = "\u115f\u1160\u3164\uffa0\ufffd"  # Hangul fillers; the replacement character
+#: Combining marks, format (zero-width) and unassigned, private and surrogate code points:
+#: tokenizers delete them or readers do not see them, so the skeleton drops them.
+_IGNORED = frozenset({"Mn", "Me", "Cf", "Cn", "Co", "Cs"})
+#: ASCII control characters other than whitespace (tokenizers delete them too).
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
+#: Explicit bidirectional controls (and marks) reorder what a reader sees: always escaped.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 #: References that :func:`unescape` decodes; an ``&`` starting one is written ``&amp;``.
 _REFERENCE = re.compile(r"&(lt|gt|amp|#[0-9]+|#[xX][0-9A-Fa-f]+);")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&"}
@@ -77,15 +83,20 @@ def _openers() -> re.Pattern[str] | None:
 
 def _skeleton_char(c: str) -> str:
     if c.isascii():
-        return c.lower()
+        return "" if _ASCII_CONTROL.match(c) else c.lower()
     decomposed = unicodedata.normalize("NFKD", c)
-    kept = "".join(x for x in decomposed if unicodedata.category(x) not in _IGNORED)
+    kept = "".join(
+        x
+        for x in decomposed
+        if unicodedata.category(x) not in _IGNORED
+        and (unicodedata.category(x) != "Cc" or x.isspace())
+    )
     return kept.casefold().translate(_fold())
 
 
 def _skeleton(text: str) -> tuple[str, list[int]]:
     """The text as a tokenizer or a reader might see it, and the source index of each char."""
-    if text.isascii():
+    if text.isascii() and not _ASCII_CONTROL.search(text):
         return text.lower(), list(range(len(text)))
     parts, where = [], []
     for i, c in enumerate(text):
@@ -107,7 +118,9 @@ def _opening(modes: tuple[str, ...]) -> re.Pattern[str]:
     a closing ``>`` when one follows before any other ``<``.
     """
     names = "|".join(re.escape(m.casefold()) for m in modes)
-    return re.compile(rf"<\s*/?\s*(?:{names})(?![\w.-])(?P<close>[^<>]*>)?")
+    # `\s*(?:/\s*)?` rather than `\s*/?\s*`: one way to split the spaces, so no quadratic
+    # backtracking on a `<` followed by a long run of whitespace.
+    return re.compile(rf"<\s*(?:/\s*)?(?:{names})(?![\w.-])(?P<close>[^<>]*>)?")
 
 
 def _openings(text: str, modes: Sequence[str]) -> list[tuple[int, int | None, int]]:
@@ -132,18 +145,22 @@ def escape_tags(text: str, modes: Sequence[str]) -> tuple[str, int]:
     The opening bracket of each ``<mode``, ``</mode`` (in any of the forms the module docstring
     lists) becomes a character reference, so no tag can form, even with a closing ``>`` that a
     later field or template supplies; its own closing bracket, when it has one, is escaped too.
-    One pass, linear in the text. Injective: ``unescape(escape_tags(t, modes)[0]) == t`` for
-    every text ``t``.
+    Explicit bidirectional controls (which can make ``>ledom<`` display as ``<model>``) and a
+    combining mark at the very start (which would merge with the bracket before the text) are
+    written as references too. One pass, linear in the text. Injective:
+    ``unescape(escape_tags(t, modes)[0]) == t`` for every text ``t``.
     """
     text = _REFERENCE.sub(lambda m: "&amp;" + m.group(0)[1:], text)
     found = _openings(text, modes)
-    if not found:
-        return text, 0
     chars = list(text)
     for start, close, _ in found:
         chars[start] = _reference(text[start])
         if close is not None:
             chars[close] = _reference(text[close])
+    for m in _BIDI.finditer(text):
+        chars[m.start()] = _reference(m.group(0))
+    if text and unicodedata.category(text[0]).startswith("M"):
+        chars[0] = _reference(text[0])  # it would combine with the bracket before the text
     return "".join(chars), len(found)
 
 
@@ -210,6 +227,11 @@ class ModeTagger:
             raise InvalidValueError(
                 f"on_injection must be 'escape' or 'reject', but got on_injection={on_injection!r}"
             )
+        if mode is not None and not isinstance(mode, str) and not callable(mode):
+            raise InvalidTypeError(
+                f"mode must be a field name, a callable record -> mode, or None, but got "
+                f"mode={mode!r}"
+            )
         self.mode = mode
         self.on_injection = on_injection
         self.escaped = 0
@@ -259,11 +281,17 @@ class ModeTagger:
         """``<mode>text</mode>`` with ``text`` escaped; just the escaped text when mode is None."""
         if mode is not None and mode not in self.modes:
             raise InvalidValueError(f"mode must be one of {list(self.modes)}, but got {mode!r}")
+        if not isinstance(text, str):
+            raise InvalidTypeError(f"text must be a string, but got {type(text).__name__}")
         body = self.escape(text, index)
         return body if mode is None else f"<{mode}>{body}</{mode}>"
 
     def __call__(self, record: Mapping[str, Any] | str, index: int = 0, epoch: int = 0) -> str:
         """The record's text escaped and wrapped in the tags of its mode."""
+        if not isinstance(record, (str, Mapping)):
+            raise InvalidTypeError(
+                f"record must be a string or a mapping with 'text', but got {type(record).__name__}"
+            )
         data = {"text": record} if isinstance(record, str) else record
         text = data.get("text")
         if not isinstance(text, str) or not text.strip():

@@ -26,7 +26,7 @@ def _check_fields(plan: RecipePlan, fields: Sequence[str]) -> None:
     if missing:
         raise InvalidValueError(
             f"fields {missing} are in no record; fields are {known} (annotate: {{roles: "
-            "heuristic, graph: values}} adds role, concept, has_concept, depth)"
+            "heuristic, graph: values} adds role, concept, has_concept, depth)"
         )
 
 

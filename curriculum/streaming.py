@@ -17,6 +17,8 @@ and ``resample_streams``); the supported versions are pinned in ``SUPPORTED`` an
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from curriculum._files import check_output
+from curriculum._files import check_output, current_umask
 from curriculum._validation import check_int, check_scores, check_texts, fingerprint_array
 from curriculum.cache import load_scores, save_scores
 from curriculum.errors import (
@@ -43,6 +45,7 @@ try:
     import streaming
     from streaming import MDSWriter, StreamingDataset
     from streaming.base.batching import batching_methods
+    from streaming.base.compression import get_compressions, is_compression
     from streaming.base.partition import get_partitions
 except ImportError as exc:  # pragma: no cover - exercised without the extra
     raise MissingExtraError(
@@ -58,6 +61,7 @@ SCORES_FILE = "curriculum_scores.npy"
 BATCHING = "curriculum"
 
 _ENCODINGS = {str: "str", int: "int64", float: "float64", bool: "int8"}
+_BASE_CODECS = {c.split(":")[0] for c in get_compressions()}
 _NUMERIC = (
     "int8",
     "int16",
@@ -134,24 +138,66 @@ def write_mds(
             f"scores_column={scores_column!r} clashes with a field of the records; "
             "choose another name"
         )
+    if compression is not None and not is_compression(compression):
+        raise InvalidValueError(
+            f"compression must be one of mosaicml-streaming's ({', '.join(sorted(_BASE_CODECS))}, "
+            f"optionally with a level such as zstd:7), but got compression={compression!r}"
+        )
     out = check_output(out, what="out", directory=True)
+    columns = _columns(rows, scores_column)
+    order = np.argsort(values, kind="stable") if layout == "curriculum" else np.arange(len(rows))
+    # Written beside `out`, renamed into place at the end: a failure leaves `out` as it was.
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+    try:
+        with MDSWriter(
+            out=str(staging), columns=columns, compression=compression, size_limit=size_limit
+        ) as writer:
+            for i in order:
+                row = rows[int(i)]
+                sample = {k: row[k] for k in columns if k != scores_column}
+                sample[scores_column] = float(values[i])
+                writer.write(sample)
+        meta = {"column": scores_column, "layout": layout, "index": _index_fingerprint(staging)}
+        save_scores(staging / SCORES_FILE, values[order], meta)
+        os.chmod(staging, 0o777 & ~current_umask())
+        os.replace(staging, out)  # `out` is absent or an empty directory
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    return out
+
+
+def _columns(rows: list[dict[str, Any]], scores_column: str) -> dict[str, str]:
+    """MDS columns from the first record, checked against every record before anything is written.
+
+    A field whose value is a str, int, float or bool in the first record becomes a column; every
+    record must hold it with the same type (ints within int64).
+    """
     columns = {scores_column: "float64"}
+    kinds: dict[str, type] = {}
     for key, value in rows[0].items():
         encoding = _ENCODINGS.get(type(value))
         if encoding is not None:
             columns[key] = encoding
-    order = np.argsort(values, kind="stable") if layout == "curriculum" else np.arange(len(rows))
-    with MDSWriter(
-        out=str(out), columns=columns, compression=compression, size_limit=size_limit
-    ) as writer:
-        for i in order:
-            row = rows[int(i)]
-            sample = {k: row[k] for k in columns if k != scores_column}
-            sample[scores_column] = float(values[i])
-            writer.write(sample)
-    meta = {"column": scores_column, "layout": layout, "index": _index_fingerprint(out)}
-    save_scores(out / SCORES_FILE, values[order], meta)
-    return out
+            kinds[key] = type(value)
+    for i, row in enumerate(rows):
+        for key, kind in kinds.items():
+            if key not in row:
+                raise MissingFieldError(
+                    f"records[{i}] lacks field {key!r}, which records[0] has; give every record "
+                    "the same fields"
+                )
+            if type(row[key]) is not kind:
+                raise InvalidTypeError(
+                    f"records[{i}][{key!r}] is {type(row[key]).__name__} ({row[key]!r:.40}), but "
+                    f"records[0][{key!r}] is {kind.__name__}; give the field one type"
+                )
+            if kind is int and not -(2**63) <= row[key] < 2**63:
+                raise InvalidValueError(
+                    f"records[{i}][{key!r}]={row[key]} does not fit the int64 column"
+                )
+    return columns
 
 
 def _index_fingerprint(directory: str | os.PathLike[str]) -> str:
@@ -365,19 +411,31 @@ class CurriculumStreamingDataset(StreamingDataset):
         return state
 
     def load_state_dict(self, obj: dict[str, Any]) -> None:
-        """Resume; refuses a state saved with other scores or curriculum settings."""
-        saved = obj.get("curriculum") if isinstance(obj, dict) else None
-        if saved is not None:
-            mine = self.curriculum_state()
-            diffs = [
-                f"{k}: saved {saved.get(k)!r}, this dataset {v!r}"
-                for k, v in mine.items()
-                if saved.get(k) != v
-            ]
-            if diffs:
-                raise InvalidValueError(
-                    "state_dict comes from a different curriculum and cannot resume this "
-                    "dataset:\n  " + "\n  ".join(diffs)
-                )
-            obj = {k: v for k, v in obj.items() if k != "curriculum"}
-        super().load_state_dict(obj)
+        """Resume; refuses a state saved with other scores or curriculum settings.
+
+        A state without the ``curriculum`` entry (one from a plain ``StreamingDataset``) is
+        refused too: nothing in it says which order it was a position in.
+        """
+        if not isinstance(obj, dict):
+            raise InvalidTypeError(
+                f"state_dict must be a dict from state_dict(), but got {type(obj).__name__}"
+            )
+        saved = obj.get("curriculum")
+        if not isinstance(saved, dict):
+            raise InvalidValueError(
+                "state_dict has no 'curriculum' settings (it was saved by a plain "
+                "StreamingDataset, or edited), so it cannot be checked against this curriculum; "
+                "resume from a CurriculumStreamingDataset state, or start the epoch afresh"
+            )
+        mine = self.curriculum_state()
+        diffs = [
+            f"{k}: saved {saved.get(k)!r}, this dataset {v!r}"
+            for k, v in mine.items()
+            if saved.get(k) != v
+        ]
+        if diffs:
+            raise InvalidValueError(
+                "state_dict comes from a different curriculum and cannot resume this "
+                "dataset:\n  " + "\n  ".join(diffs)
+            )
+        super().load_state_dict({k: v for k, v in obj.items() if k != "curriculum"})

@@ -75,7 +75,7 @@ def test_stale_entry_is_reported_with_what_differs(tmp_path: Path, fortunes: lis
         ),
         (
             lambda p: np.save(p, np.zeros((20, 2))),
-            r"shape \(20, 2\) and dtype float64, expected 1 dimension\(s\) of numbers",
+            r"shape \(20, 2\) and dtype float64, expected 1 dimension\(s\) of real numbers",
         ),
         (lambda p: sidecar(p).write_text("{broken"), r"scores metadata .* is corrupt"),
         (lambda p: sidecar(p).unlink(), r"scores metadata .* is missing"),
@@ -124,3 +124,36 @@ def test_a_scorer_returning_bad_values_is_not_cached(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"a scorer must return one finite float per text"):
         ScoreCache(tmp_path).get_or_compute(Broken(), ["a b", "c"])
     assert not list(tmp_path.glob("*"))
+
+
+def test_clear_removes_only_cache_entries(tmp_path: Path, fortunes: list[str]) -> None:
+    path = _entry(tmp_path, fortunes[:20])
+    mine = tmp_path / "my_embeddings.npy"
+    np.save(mine, np.zeros(3))
+    (tmp_path / "my_embeddings.json").write_text('{"mine": true}')
+    save_scores(tmp_path / "scores.npy", np.arange(3.0))  # library metadata, but not an entry
+    assert ScoreCache(tmp_path).clear() == 1
+    assert not path.exists() and not sidecar(path).exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "my_embeddings.json",
+        "my_embeddings.npy",
+        "scores.json",
+        "scores.npy",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda t: save_scores(t / "s.npy", np.ones((2, 2))), ValueError, r"must be 1-D"),
+        (lambda t: save_scores(t / "s.npy", [1.0, np.nan]), ValueError, r"must be finite"),
+        (lambda t: save_scores(t / "s.npy", [1j]), TypeError, r"real numbers"),
+        (lambda t: save_scores(t / "s.npy", [1.0], {"x": object()}), TypeError, r"as JSON"),
+        (lambda t: load_scores(t), ValueError, r"is not a scores file"),
+        (lambda t: load_scores("."), ValueError, r"is not a scores file|is a directory"),
+    ],
+)
+def test_bad_arrays_and_paths_are_named(tmp_path: Path, call, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        call(tmp_path)
+    assert not (tmp_path / "s.npy").exists()

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from curriculum.cache import save_scores
 from curriculum.cli import main
 
 
@@ -119,7 +120,7 @@ def test_plain_text_input(tmp_path: Path, fortunes: list[str]) -> None:
             ["score", "{corpus}", "--text-field", "body", "-o", "{tmp}/s.npy"],
             "must be a JSON object with a 'body' field",
         ),
-        (["schedule", "--scores", "{tmp}/none.npy"], "no scores file"),
+        (["schedule", "--scores", "{tmp}/none.npy"], "none.npy' does not exist"),
         (
             ["schedule", "--scores", "{tmp}/bad.npy", "--c0", "2"],
             "c0 must be in (0, 1], but got c0=2.0",
@@ -254,6 +255,16 @@ def test_the_output_is_checked_before_the_input_is_read(
         ),
         (None, ["schedule", "--scores", "{c}"], "is not a scores file: give the .npy file"),
         (
+            lambda t: save_scores(t / "s.npy", np.arange(9.0)),
+            ["schedule", "--scores", "{t}/s.npy", "--plot", "{t}/p.txt"],
+            "--plot '",
+        ),
+        (
+            lambda t: save_scores(t / "s.npy", np.arange(9.0)),
+            ["schedule", "--scores", "{t}/s.npy", "--plot", "{t}/p.png", "--json", "{t}/p.png"],
+            "both name",
+        ),
+        (
             lambda t: (t / "r.yaml").write_text("phases: 5\n"),
             ["plan", "{t}/r.yaml"],
             "'phases' must be a list of phases",
@@ -264,6 +275,69 @@ def test_the_output_is_checked_before_the_input_is_read(
         (None, ["concepts", "--graph", "nograph"], "is neither a shipped graph"),
         (None, ["score", "{c}", "--n-clusters", "3", "-o", "{t}/s.npy"], "--n-clusters does not"),
         (None, ["score", "{c}", "--scorer", "length", "--jobs", "2", "-o", "{t}/s.npy"], "--jobs"),
+        (
+            lambda t: (t / "u.jsonl").write_text('{"text": "bad \\ud800"}\n'),
+            ["score", "{t}/u.jsonl", "-o", "{t}/s.npy"],
+            "an unpaired surrogate",
+        ),
+        (
+            lambda t: (t / "w.txt").write_bytes("caf\xe9\n".encode("utf-16")),
+            ["score", "{t}/w.txt", "-o", "{t}/s.npy"],
+            "is UTF-16 text, not UTF-8; convert the file, e.g. iconv -f utf-16",
+        ),
+        (None, ["schedule", "--scores", "."], "is a directory"),
+        (None, ["schedule", "--scores", "/"], "is a directory"),
+        (
+            lambda t: save_scores(t / "s.npy", np.arange(9.0)),
+            ["schedule", "--scores", "{t}/s.npy", "--stages", "4"],
+            "--stages applies to --pacing step, not --pacing root",
+        ),
+        (
+            lambda t: np.save(t / "z.npy", np.array([1 + 2j, 3j])),
+            ["schedule", "--scores", "{t}/z.npy"],
+            "real numbers",
+        ),
+        (None, ["mds", "{c}", "{t}/m", "--scorer", "length", "--compression", "bogus"], "bogus"),
+        (None, ["concepts", "--unassigned", "-3"], "integer depth >= 0"),
+        (
+            lambda t: (t / "g.yaml").write_text(
+                "concepts:\n- {name: a, description: d, keywords: 5}\n"
+            ),
+            ["concepts", "--graph", "{t}/g.yaml"],
+            "keywords must be a list of non-empty strings",
+        ),
+        (
+            lambda t: (t / "r.yaml").write_text("phases:\n- {name: a, framing: [{mode: human}]}\n"),
+            ["plan", "{t}/r.yaml"],
+            "framing entries must be names",
+        ),
+        (
+            lambda t: (t / "r.yaml").write_text("phases:\n- {name: [a, b]}\n"),
+            ["plan", "{t}/r.yaml"],
+            "phase names must be non-empty strings",
+        ),
+        (
+            lambda t: (t / "r.yaml").write_text("phases:\n- {name: a, order: []}\n"),
+            ["plan", "{t}/r.yaml"],
+            "order must not be an empty list",
+        ),
+        (
+            lambda t: (t / "r.yaml").write_text(
+                "phases:\n- {name: a, order: {lexicographic: 5}}\n"
+            ),
+            ["plan", "{t}/r.yaml"],
+            "order lexicographic must be a non-empty list",
+        ),
+        (
+            lambda t: (t / "r.yaml").write_text("phases:\n- {name: a, order: {field: [a]}}\n"),
+            ["plan", "{t}/r.yaml"],
+            "order must be a scorer name or {field: name}",
+        ),
+        (
+            lambda t: (t / "r.yaml").write_text("phases:\n- {name: a, samples: 100000000000}\n"),
+            ["plan", "{t}/r.yaml"],
+            "more than 1000 rounds of it",
+        ),
     ],
 )
 def test_file_and_setting_problems_are_one_clear_line(
@@ -374,3 +448,36 @@ def test_named_graphs_scorers_and_options(
     assert json.loads(out.with_suffix(".json").read_text())["scorer"] == "concept_graph"
     assert main(["concepts", "--graph", "values"]) == 0
     assert "ordering violations" in capsys.readouterr().out
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path: Path, fortunes: list[str]) -> None:
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(("\n".join(json.dumps({"text": t}) for t in fortunes[:5])).encode("utf-8-sig"))
+    assert main(["score", str(path), "--scorer", "length", "-o", str(tmp_path / "s.npy")]) == 0
+
+
+def test_the_demo_replaces_only_its_own_plot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mine = tmp_path / "schedule.png"
+    mine.write_text("my own plot")
+    argv = ["demo", "--out-dir", str(tmp_path), "--cache-dir", str(tmp_path / "cache")]
+    code, err = _run(argv, capsys)
+    assert code == 1 and "was not written by the demo" in err and mine.read_text() == "my own plot"
+    assert main([*argv, "--force"]) == 0
+    assert main(argv) == 0  # its own plot from the run before: replaced without --force
+    code, err = _run(["demo", "--out-dir", str(mine / "sub")], capsys)
+    assert code == 1 and "is a file, not a directory" in err
+
+
+def test_stale_scores_name_their_corpus_and_a_fix_that_overwrites_nothing(
+    tmp_path: Path, corpus: Path, fortunes: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = tmp_path / "other.jsonl"
+    other.write_text("\n".join(json.dumps({"body": t}) for t in fortunes[-200:]))
+    scores = tmp_path / "other.npy"
+    argv = ["score", str(other), "--text-field", "body", "--scorer", "length", "-o", str(scores)]
+    assert main(argv) == 0
+    code, err = _run(["schedule", "--scores", str(scores), "--input", str(corpus)], capsys)
+    assert code == 1 and f"these are the scores of {other}" in err
+    assert f"-o {tmp_path / 'corpus-scores.npy'}" in err  # a new name, never the given one

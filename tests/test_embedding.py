@@ -34,7 +34,7 @@ def test_wrong_shape_in_the_embedding_cache_is_reported(tmp_path: Path, texts: l
     embed(texts[:20], cache_dir=tmp_path)
     (path,) = tmp_path.glob("embeddings-*.npy")
     np.save(path, np.zeros(20, dtype=np.float32))
-    with pytest.raises(CacheError, match=r"expected 2 dimension\(s\) of numbers"):
+    with pytest.raises(CacheError, match=r"expected 2 dimension\(s\) of real numbers"):
         embed(texts[:20], cache_dir=tmp_path)
     np.save(path, np.zeros((20, 7), dtype=np.float32))
     with pytest.raises(CacheError, match=r"does not match its metadata"):

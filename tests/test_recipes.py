@@ -196,12 +196,13 @@ def _doc(**changes: object) -> dict:
             r"mode names must be valid XML names",
         ),
         (
-            _doc(floor={"select": None, "share": 0.99, "window": 50}),
+            _doc(floor={"select": {"source": "x"}, "share": 0.99, "window": 50}),
             ValueError,
             r"asks for 50 floor texts in every 50 samples, leaving no room",
         ),
         (_doc(floor=[1]), ValueError, r"floor must be a mapping with select, share"),
         (_doc(floor={"select": None, "share": 0.1, "every": 3}), ValueError, r"unknown keys"),
+        (_doc(floor={"select": None, "share": 0.1}), ValueError, r"the floor must select"),
         (_doc(annotate={"graf": "values"}), ValueError, r"annotate has unknown keys \['graf'\]"),
         (_doc(annotate=[1]), TypeError, r"annotate must be a mapping"),
         (
@@ -435,3 +436,34 @@ def test_floor_per_rank_and_padding_through_the_sampler(demo_records: list[dict]
         for rank in range(replicas):
             share = list(RecipeSampler(plan, seed=2, num_replicas=replicas, rank=rank))
             assert sliding_minimum(plan.floor_mask[np.array(share)], 100) >= 5
+
+
+def test_a_rank_left_empty_by_drop_last_is_refused(records: list[dict]) -> None:
+    plan = Recipe([Phase("a")]).plan(records[:3])
+    with pytest.raises(ValueError, match=r"drop_last=True with 3 draws per epoch and num_rep"):
+        RecipeSampler(plan, num_replicas=4, rank=0, drop_last=True)
+    assert len(RecipeSampler(plan, num_replicas=4, rank=3)) == 1  # padded instead
+
+
+def test_small_shares_graph_paths_and_odd_settings(tmp_path: Path, records: list[dict]) -> None:
+    import yaml
+
+    from curriculum import example_value_graph
+
+    assert Floor(select={"source": "x"}, share=1e-300, window=10).need == 1
+    (tmp_path / "graphs").mkdir()
+    (tmp_path / "graphs" / "g.yaml").write_text(yaml.safe_dump(example_value_graph().to_dict()))
+    (tmp_path / "recipes").mkdir()
+    recipe_file = tmp_path / "recipes" / "r.yaml"
+    recipe_file.write_text(
+        yaml.safe_dump(
+            {
+                "phases": [{"name": "a", "order": "concept_graph"}],
+                "annotate": {"graph": "../graphs/g.yaml"},
+            }
+        )
+    )
+    plan = Recipe.load(recipe_file).plan(records)  # the graph is found beside the recipe
+    assert "concept" in plan.records[0]
+    with pytest.raises(FileNotFoundError, match=r"looked for .*nowhere.yaml"):
+        Recipe([Phase("a")], annotate={"graph": "nowhere.yaml"}).plan(records)

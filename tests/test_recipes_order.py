@@ -153,3 +153,17 @@ def test_orders_and_recipe_plans_run_without_torch() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+def test_an_empty_queue_stays_empty() -> None:
+    empty = RecipeOrder(*(np.zeros(0, dtype=np.int64) for _ in range(3)))
+    out = insert_floor(
+        empty,
+        np.ones(3, dtype=bool),
+        need=1,
+        window=5,
+        num_replicas=2,
+        pad=True,
+        gen=rng(0, Stream.FLOOR, 0),
+    )
+    assert out.indices.size == 0

@@ -395,3 +395,27 @@ def test_a_state_from_one_lambda_pacing_does_not_resume_another() -> None:
     assert head + list(same) == list(
         CurriculumSampler(scores, pacing=lambda t: 0.05 + 0.95 * t, seed=1)
     )
+
+
+def test_set_epoch_to_another_epoch_drops_a_pending_resume() -> None:
+    sampler = CurriculumSampler(_scores(50), seed=1)
+    sampler.set_epoch(2)
+    it = iter(sampler)
+    [next(it) for _ in range(10)]
+    state = sampler.state_dict()
+    fresh = CurriculumSampler(_scores(50), seed=1)
+    fresh.load_state_dict(state)
+    fresh.set_epoch(2)  # the same epoch: the resume stands
+    assert fresh.state_dict()["yielded"] == 10
+    fresh.set_epoch(3)  # the loop moved on: a checkpoint now must not rewind to epoch 2
+    assert (fresh.state_dict()["epoch"], fresh.state_dict()["yielded"]) == (3, 0)
+    assert len(list(fresh)) == 50
+
+
+def test_a_tampered_state_with_odd_types_is_refused_cleanly() -> None:
+    sampler = CurriculumSampler(_scores(20), seed=0)
+    state = sampler.state_dict()
+    with pytest.raises(ValueError, match=r"seed: saved array"):
+        sampler.load_state_dict({**state, "seed": np.array([0, 0])})
+    with pytest.raises(ValueError, match=r"pacing: saved"):
+        sampler.load_state_dict({**state, "pacing": object()})

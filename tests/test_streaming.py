@@ -308,3 +308,33 @@ def test_a_replaced_scores_file_is_checked_against_the_shards(
     (out / SCORES_FILE).unlink()  # without the side file, the column is read
     ds = CurriculumStreamingDataset(local=str(out), batch_size=BATCH)
     np.testing.assert_array_equal(ds.scores, np.sort(scores))
+
+
+def test_mixed_records_are_refused_before_anything_is_written(
+    corpus: tuple, tmp_path: Path
+) -> None:
+    records, scores = corpus
+    bad = [dict(r) for r in records[:20]]
+    bad[7]["id"] = 7  # a string elsewhere
+    with pytest.raises(
+        TypeError, match=r"records\[7\]\['id'\] is int .* records\[0\]\['id'\] is str"
+    ):
+        write_mds(bad, tmp_path / "out", scores=scores[:20])
+    del bad[7]["id"]
+    with pytest.raises(KeyError, match=r"records\[7\] lacks field 'id'"):
+        write_mds(bad, tmp_path / "out", scores=scores[:20])
+    with pytest.raises(ValueError, match=r"compression must be one of"):
+        write_mds(records[:20], tmp_path / "out", scores=scores[:20], compression="bogus")
+    assert list(tmp_path.iterdir()) == []  # no half-written output, no staging left behind
+    out = write_mds(records[:20], tmp_path / "out", scores=scores[:20])
+    assert (out / "index.json").exists() and [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_a_plain_streaming_state_is_refused(mds: Path) -> None:
+    ds = CurriculumStreamingDataset(local=str(mds), batch_size=BATCH, num_canonical_nodes=1)
+    state = ds.state_dict(8, False)
+    plain = {k: v for k, v in state.items() if k != "curriculum"}
+    with pytest.raises(ValueError, match=r"has no 'curriculum' settings"):
+        ds.load_state_dict(plain)
+    with pytest.raises(ValueError, match=r"has no 'curriculum' settings"):
+        ds.load_state_dict({**state, "curriculum": "x"})

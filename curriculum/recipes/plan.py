@@ -34,6 +34,8 @@ __all__ = ["RecipePlan", "plan_recipe"]
 
 #: The graph a recipe's concept fields and ``concept_graph`` order use when it names none.
 DEFAULT_GRAPH = "values"
+#: A phase may draw its pool at most this many times per epoch (a guard against typos).
+MAX_REPEATS = 1000
 
 
 def plan_recipe(
@@ -241,6 +243,15 @@ class RecipePlan:
     floor_mask: NDArray[np.bool_] | None
     resolver: ScoreResolver | None = field(default=None, repr=False)
     _framers: dict[tuple[int, int], Framer] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for phase, pool, length in zip(self.recipe.phases, self.pools, self.lengths, strict=True):
+            if length > MAX_REPEATS * pool.size:
+                raise InvalidValueError(
+                    f"phase {phase.name!r} draws {length} samples per epoch from a pool of "
+                    f"{pool.size}, more than {MAX_REPEATS} rounds of it; lower its samples or "
+                    "share (or the recipe's total)"
+                )
 
     @property
     def lengths(self) -> list[int]:

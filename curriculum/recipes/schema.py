@@ -11,6 +11,7 @@ import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from curriculum._documents import read_document
@@ -92,8 +93,8 @@ class Floor:
 
     @property
     def need(self) -> int:
-        """Floor texts required in every window."""
-        return math.ceil(self.share * self.window - 1e-9)
+        """Floor texts required in every window (at least one)."""
+        return max(1, math.ceil(self.share * self.window - 1e-9))
 
 
 class Recipe:
@@ -109,6 +110,9 @@ class Recipe:
             deepest concept touched, or "(none)"), ``has_concept`` and ``depth``.
         total: draws per epoch over all phases when phases have shares (default: the number of
             selected samples).
+        modes: every mode of the corpus and of the model that will read it (e.g. ``["human",
+            "model"]``): tag-like strings of all of them are escaped in every text, even modes no
+            phase tags with. Default: the modes the phases tag with.
     """
 
     def __init__(
@@ -119,6 +123,7 @@ class Recipe:
         name: str = "recipe",
         annotate: Mapping[str, Any] | None = None,
         total: int | None = None,
+        modes: Sequence[str] | None = None,
     ) -> None:
         if isinstance(phases, (str, Mapping)) or not isinstance(phases, Sequence):
             raise InvalidTypeError(
@@ -134,6 +139,9 @@ class Recipe:
             )
         self.annotate = dict(annotate or {})
         self.total = check_int("total", total, minimum=1, allow_none=True)
+        if modes is not None and (isinstance(modes, str) or not isinstance(modes, Sequence)):
+            raise InvalidTypeError(f"modes must be a list of mode names, but got modes={modes!r}")
+        self.declared_modes = None if modes is None else tuple(modes)
         self._validate()
 
     def _validate(self) -> None:
@@ -143,6 +151,11 @@ class Recipe:
         if bad:
             raise InvalidTypeError(f"phases must be Phase objects, but got {bad[0]!r:.80}")
         names = [p.name for p in self.phases]
+        bad_names = [n for n in names if not isinstance(n, str) or not n.strip()]
+        if bad_names:
+            raise InvalidValueError(
+                f"phase names must be non-empty strings, but got {bad_names[0]!r}"
+            )
         if len(set(names)) != len(names):
             raise InvalidValueError(f"phase names must be unique, but got {names}")
         self._validate_shares(names)
@@ -164,6 +177,7 @@ class Recipe:
                     f"phase {p.name!r} is first: there is no earlier phase to replay"
                 )
             self._validate_framing(p)
+            _check_order(p.name, p.order)
         unknown = sorted(set(self.annotate) - {"roles", "graph"})
         if unknown:
             raise InvalidValueError(
@@ -175,6 +189,16 @@ class Recipe:
             )
         if self.floor is not None:
             self._validate_floor(self.floor)
+        used = [p.mode for p in self.phases if p.mode is not None]
+        if self.declared_modes is not None:
+            missing = sorted({m for m in used if m not in self.declared_modes})
+            if missing:
+                raise InvalidValueError(
+                    f"phases tag with modes {missing} that modes={list(self.declared_modes)} "
+                    "does not list; add them to modes"
+                )
+        if self.modes:
+            ModeTagger(self.modes)  # valid XML names, unique ignoring case
 
     def _validate_shares(self, names: list[str]) -> None:
         shares = [p.share for p in self.phases]
@@ -206,7 +230,12 @@ class Recipe:
             )
         modes = []
         for f in p.framing:
-            if isinstance(f, str) and f.startswith(_MODE):
+            if not isinstance(f, str):
+                raise InvalidTypeError(
+                    f"phase {p.name!r}: framing entries must be names such as first_person or "
+                    f"mode:human, but got {f!r}"
+                )
+            if f.startswith(_MODE):
                 modes.append(f[len(_MODE) :])
             elif f not in FRAMINGS:
                 raise InvalidValueError(
@@ -229,6 +258,11 @@ class Recipe:
         if not 0 < floor.share < 1:
             raise InvalidValueError(f"floor share must be in (0, 1), but got {floor.share!r}")
         check_int("floor window", floor.window, minimum=2)
+        if floor.select is None:
+            raise InvalidValueError(
+                "the floor must select its texts ({field: value}, a scorer threshold or a "
+                "predicate), but got select=None, which would make every text a floor text"
+            )
         if floor.need >= floor.window:
             raise InvalidValueError(
                 f"floor share {floor.share} of a window of {floor.window} asks for "
@@ -238,7 +272,9 @@ class Recipe:
 
     @property
     def modes(self) -> tuple[str, ...]:
-        """Every mode the phases tag with, in phase order (each escaped in every text)."""
+        """Every mode escaped in every text: ``modes=`` if given, else those the phases use."""
+        if self.declared_modes is not None:
+            return self.declared_modes
         seen: list[str] = []
         for p in self.phases:
             if p.mode is not None and p.mode not in seen:
@@ -248,15 +284,23 @@ class Recipe:
     # -- files ----------------------------------------------------------------------------------
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Recipe:
-        """From a YAML/JSON document: ``name``, ``phases``, optional ``floor``, ``annotate``."""
+    def from_dict(
+        cls, data: Mapping[str, Any], *, base_dir: str | os.PathLike[str] | None = None
+    ) -> Recipe:
+        """From a YAML/JSON document: ``name``, ``phases``, optional ``floor``, ``annotate``...
+
+        Args:
+            data: the document.
+            base_dir: where a relative ``annotate: {graph: path}`` is looked up first (the
+                recipe file's directory, when loaded with :meth:`load`).
+        """
         if not isinstance(data, Mapping) or "phases" not in data:
             raise InvalidValueError("a recipe document needs a top-level 'phases' list")
-        unknown_top = sorted(set(data) - {"name", "phases", "floor", "annotate", "total"})
+        unknown_top = sorted(set(data) - {"name", "phases", "floor", "annotate", "total", "modes"})
         if unknown_top:
             raise InvalidValueError(
                 f"a recipe has unknown top-level keys {unknown_top}; known: name, phases, "
-                "floor, annotate, total"
+                "floor, annotate, total, modes"
             )
         raw_phases = data["phases"]
         if not isinstance(raw_phases, list):
@@ -295,18 +339,24 @@ class Recipe:
                     f"floor has unknown keys {unknown}; known: select, share, window"
                 )
             floor = Floor(**floor)
+        annotate = data.get("annotate")
+        if isinstance(annotate, Mapping) and base_dir is not None:
+            annotate = {**annotate, "graph": _beside(annotate.get("graph"), base_dir)}
+            if annotate["graph"] is None:
+                del annotate["graph"]
         return cls(
             phases,
             floor=floor,
             name=str(data.get("name", "recipe")),
-            annotate=data.get("annotate"),
+            annotate=annotate,
             total=data.get("total"),
+            modes=data.get("modes"),
         )
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Recipe:
-        """Read a ``.yaml``/``.yml`` or ``.json`` recipe."""
-        return cls.from_dict(read_document(path, "recipe"))
+        """Read a ``.yaml``/``.yml``/``.json`` recipe; a relative graph path is found beside it."""
+        return cls.from_dict(read_document(path, "recipe"), base_dir=Path(path).parent)
 
     def to_dict(self) -> dict[str, Any]:
         """The recipe as a document (callables appear by name: they cannot be written out)."""
@@ -316,6 +366,7 @@ class Recipe:
             "floor": None if self.floor is None else vars(self.floor),
             "annotate": self.annotate,
             "total": self.total,
+            "modes": list(self.modes),
         }
 
     def spec(self) -> str:
@@ -350,6 +401,50 @@ class Recipe:
     def __repr__(self) -> str:
         names = ", ".join(p.name for p in self.phases)
         return f"Recipe({self.name!r}: {names}{', floor' if self.floor else ''})"
+
+
+def _beside(graph: Any, base_dir: str | os.PathLike[str]) -> Any:
+    """A relative graph path that exists beside the recipe file, made absolute; else as given."""
+    from curriculum.concepts import SHIPPED_GRAPHS
+
+    if not isinstance(graph, str) or graph in SHIPPED_GRAPHS or Path(graph).is_absolute():
+        return graph
+    candidate = Path(base_dir, graph)
+    return str(candidate.resolve()) if candidate.exists() else graph
+
+
+def _check_order(phase: str, order: Any) -> None:
+    """The shape of a phase's ``order``; scorer names are checked when the plan resolves them."""
+
+    def one(spec: Any) -> None:
+        if isinstance(spec, str):
+            return
+        if isinstance(spec, Mapping) and set(spec) == {"field"} and isinstance(spec["field"], str):
+            return
+        raise InvalidValueError(
+            f"phase {phase!r}: order must be a scorer name or {{field: name}} (or a list of "
+            f"them, or {{lexicographic: [...]}}), but got {spec!r}"
+        )
+
+    if order is None or order == "random":
+        return
+    if isinstance(order, Mapping) and "lexicographic" in order:
+        parts = order["lexicographic"]
+        if set(order) != {"lexicographic"} or not isinstance(parts, list) or not parts:
+            raise InvalidValueError(
+                f"phase {phase!r}: order lexicographic must be a non-empty list of scorer names "
+                f"or {{field: name}}, but got {order!r}"
+            )
+    elif isinstance(order, list):
+        if not order:
+            raise InvalidValueError(
+                f"phase {phase!r}: order must not be an empty list; use order: random"
+            )
+        parts = order
+    else:
+        parts = [order]
+    for part in parts:
+        one(part)
 
 
 def example_recipe(name: str) -> Recipe:

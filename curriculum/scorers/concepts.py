@@ -141,11 +141,13 @@ class ConceptGraphScorer(Scorer):
                 f"assign must be 'keywords' or 'embedding', but got assign={self.assign!r}"
             )
         if self.unassigned not in ("first", "last") and (
-            isinstance(self.unassigned, bool) or not isinstance(self.unassigned, int)
+            isinstance(self.unassigned, bool)
+            or not isinstance(self.unassigned, int)
+            or self.unassigned < 0
         ):
             raise InvalidValueError(
-                "unassigned must be 'first', 'last' or an integer depth, "
-                f"but got unassigned={self.unassigned!r}"
+                "unassigned must be 'first', 'last' or an integer depth >= 0 ('first' places "
+                f"them before depth 0), but got unassigned={self.unassigned!r}"
             )
         if self.roles not in ("heuristic", None):
             raise InvalidValueError(
