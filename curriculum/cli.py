@@ -570,7 +570,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 error, 2 usage, 141 pipe closed)."""
     args = _parser().parse_args(argv)
     try:
-        return HANDLERS[args.command](args)
+        status = HANDLERS[args.command](args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return status
     except CurriculumError as exc:
         print(f"curriculum {args.command}: error: {exc}", file=sys.stderr)
         return 1

@@ -180,6 +180,12 @@ def test_different_texts_never_escape_alike(a: str, b: str) -> None:
         assert escape_tags(a, MODES)[0] != escape_tags(b, MODES)[0]
 
 
+def test_ascii_look_alikes_are_left_alone() -> None:
+    """Documented: ``m0del`` or ``rnodel`` is no tag token for any tokenizer, so not escaped."""
+    for text in ("<m0del>", "<rnodel>", "<mode1>"):
+        assert escape_tags(text, MODES) == (text, 0)
+
+
 def test_texts_without_tags_or_references_are_unchanged(fortunes: list[str]) -> None:
     for text in fortunes:
         if "<" not in text and "&" not in text:
