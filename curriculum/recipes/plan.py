@@ -59,8 +59,14 @@ def plan_recipe(
     rows = [dict(r) for r in records]
     texts = check_texts([r.get(text_field) for r in rows], name=f"records' {text_field!r}")
     resolver = ScoreResolver(texts, cache=cache)
-    graph = recipe.annotate.get("graph", DEFAULT_GRAPH)
-    _annotate(recipe, rows, texts)
+    # One scorer for the concept fields and the concept_graph order: the corpus is matched
+    # against the graph once (the scorer keeps its assignment).
+    from curriculum.scorers.concepts import ConceptGraphScorer
+
+    graph = ConceptGraphScorer(
+        recipe.annotate.get("graph", DEFAULT_GRAPH), roles=None, unassigned="last"
+    )
+    _annotate(recipe, rows, texts, graph)
     taken = np.zeros(len(rows), dtype=bool)
     pools = []
     for phase in recipe.phases:
@@ -88,7 +94,7 @@ def plan_recipe(
     return RecipePlan(recipe, rows, texts, pools, keys, pacings, floor_mask, resolver)
 
 
-def _annotate(recipe: Recipe, rows: list[dict[str, Any]], texts: list[str]) -> None:
+def _annotate(recipe: Recipe, rows: list[dict[str, Any]], texts: list[str], scorer: Any) -> None:
     """Add the fields ``recipe.annotate`` asks for; roles given in the data are kept."""
     if recipe.annotate.get("roles") == "heuristic":
         from curriculum.scorers.concepts import guess_role
@@ -96,11 +102,7 @@ def _annotate(recipe: Recipe, rows: list[dict[str, Any]], texts: list[str]) -> N
         for row, text in zip(rows, texts, strict=True):
             if row.get("role") in (None, ""):
                 row["role"] = guess_role(text)
-    graph = recipe.annotate.get("graph")
-    if graph is not None:
-        from curriculum.scorers.concepts import ConceptGraphScorer
-
-        scorer = ConceptGraphScorer(graph, roles=None, unassigned="last")
+    if recipe.annotate.get("graph") is not None:
         primary = scorer.primary_concepts(texts)
         levels = scorer.levels(texts)
         for row, concepts, level in zip(rows, primary, levels, strict=True):
@@ -210,7 +212,7 @@ def _concept_key(
     """
     from curriculum.scorers.concepts import ROLES, guess_role
 
-    levels = resolver.scores("concept_graph", graph=graph, roles=None)[pool]
+    levels = resolver.scores(graph)[pool]
     roles = []
     for i in pool:
         role = rows[i].get("role")
