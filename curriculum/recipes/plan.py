@@ -29,6 +29,7 @@ from curriculum.scorers.resolver import ScoreResolver
 if TYPE_CHECKING:
     from curriculum.cache import ScoreCache
     from curriculum.framing import Framer
+    from curriculum.modes import ModeTagger
 
 __all__ = ["RecipePlan", "plan_recipe"]
 
@@ -338,15 +339,21 @@ class RecipePlan:
         in phases that add no tag, so no text can forge a boundary anywhere in the corpus.
         """
         from curriculum.framing import Framer
-        from curriculum.modes import ModeTagger
 
         key = (check_int("phase", phase, minimum=0), check_int("seed", seed, minimum=0))
         if key not in self._framers:
-            modes = self.recipe.modes
             spec = self.recipe.phases[phase]
-            tagger = ModeTagger(modes, mode=None) if modes else None
-            self._framers[key] = Framer(spec.transforms, tagger=tagger, mode=spec.mode, seed=seed)
+            self._framers[key] = Framer(
+                spec.transforms, tagger=self._tagger, mode=spec.mode, seed=seed
+            )
         return self._framers[key]
+
+    @functools.cached_property
+    def _tagger(self) -> ModeTagger | None:
+        """The one tagger of the recipe's modes (escape only; phases pick their mode)."""
+        from curriculum.modes import ModeTagger
+
+        return ModeTagger(self.recipe.modes, mode=None) if self.recipe.modes else None
 
     def framed(self, index: int, *, seed: int = 0, epoch: int = 0) -> str:
         """The text of record ``index`` with its phase's framing applied (tags last)."""
@@ -358,12 +365,9 @@ class RecipePlan:
         k = int(self._phase_of[index])
         record = {**self.records[index], "text": self.texts[index]}
         if k < 0:  # selected by no phase: only escaped, when the recipe tags at all
-            modes = self.recipe.modes
-            if not modes:
-                return self.texts[index]
-            from curriculum.modes import ModeTagger
-
-            return ModeTagger(modes, mode=None).tag(self.texts[index], None, index)
+            tagger = self._tagger
+            text = self.texts[index]
+            return text if tagger is None else tagger.tag(text, None, index)
         return self.framer(k, seed=seed)(record, index, epoch)
 
     def table(self, seed: int = 0, fields: Sequence[str] = ("source",)) -> list[dict[str, Any]]:
