@@ -49,6 +49,7 @@ from curriculum.scorers import (
     get_scorer,
     percentile_rank,
 )
+from curriculum.span import training_span
 
 if TYPE_CHECKING:
     from curriculum.recipes.sampler import RecipeSampler
@@ -122,5 +123,6 @@ __all__ = [
     "score_texts",
     "stratified_order",
     "stratified_ranks",
+    "training_span",
     "validate_transitions",
 ]

@@ -1,18 +1,23 @@
-"""Shared machinery of the samplers: ranks, epochs, chunked iteration and exact resumption.
+"""Shared machinery of the samplers: ranks, epochs, chunked iteration and elastic resumption.
 
-A subclass provides ``global_order(epoch)`` (every rank's order together) and ``_config()`` (the
-settings that fix it); this base gives it ``DistributedSampler``'s rank split, ``set_epoch``, fast
-iteration, and torchdata-style ``state_dict`` / ``load_state_dict``.
+A subclass provides ``_order(epoch, split)`` (every rank's order together) and ``_config()`` (the
+settings that fix it); this base gives it ``DistributedSampler``'s rank split, ``set_epoch``, an
+automatic epoch counter, fast iteration, and torchdata-style ``state_dict`` / ``load_state_dict``.
 
-A state also carries a fingerprint of the indices this rank yields in the saved epoch. Settings
-are compared first (so the error names what differs), and the fingerprint decides: a state
-resumes only a sampler whose epoch is the same sequence, whatever produced it (a callable pacing
-or selection, which cannot be fingerprinted by its name, included).
+A state is global, as in mosaicml-streaming: it records how far the *global* order of an epoch
+has been consumed, not where one rank is. Any rank's state therefore resumes every rank of a run
+with another number of ranks: together they read exactly the rest of the global order. The
+``split`` of a state (ranks and ``drop_last``) only matters to orders that depend on it (a
+recipe's floor is placed per rank). A state also carries a fingerprint of the epoch's global
+order. Settings are compared first (so the error names what differs), and the fingerprint
+decides: a state resumes only a sampler whose epoch is the same sequence, whatever produced it (a
+callable pacing or selection, which cannot be fingerprinted by its name, included).
 """
 
 from __future__ import annotations
 
 import operator
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,31 +32,61 @@ from curriculum.errors import InvalidTypeError, InvalidValueError
 from curriculum.fingerprint import canonical_json, fingerprint_array
 from curriculum.ordering import rank_share
 
-__all__ = ["PositionalSampler"]
+__all__ = ["PositionalSampler", "Split", "framework_shards_batches"]
 
-STATE_VERSION = 2
+STATE_VERSION = 3
 _CHUNK = 8192  # indices converted to Python ints at a time while iterating
+
+Split = tuple[int, bool]  # (num_replicas, drop_last) an order was split with
+
+
+@dataclass
+class _Resume:
+    """A loaded state: the next iteration of ``epoch`` starts at global ``position``."""
+
+    epoch: int
+    position: int
+    split: Split
 
 
 @dataclass
 class _Progress:
-    """Where the live iterator is: position = chunk_end - items left in the current chunk."""
+    """Where the live iterator is, in this rank's share and in the global order."""
 
     epoch: int
-    chunk_end: int
+    start: int  # global position this iteration started at
+    stride: int  # ranks the rest of the order is split over
+    split: Split  # split of the order being followed
+    order_len: int
+    total: int  # indices this rank yields in this iteration
+    chunk_end: int = 0
     chunk: Iterator[int] = field(default_factory=lambda: iter(()))
 
     @property
-    def position(self) -> int:
+    def yielded(self) -> int:
         return self.chunk_end - operator.length_hint(self.chunk)
+
+    @property
+    def position(self) -> int:
+        """Global position: every rank has read as many indices as this one (lockstep)."""
+        return min(self.start + self.yielded * self.stride, self.order_len)
+
+    @property
+    def done(self) -> bool:
+        return self.yielded >= self.total
 
 
 class PositionalSampler(Sampler[int]):
     """Base of the samplers: a global order per epoch, split over ranks, resumable by position.
 
+    Rank rule: the sampler splits the order over ranks only when it reads them from
+    ``torch.distributed`` and no framework shards batches itself; under accelerate (and so
+    Hugging Face ``Trainer``), which splits batches, it is global. Pass ``num_replicas`` and
+    ``rank`` to decide yourself.
+
     Args:
-        num_replicas: number of ranks; default the ``torch.distributed`` world size, else 1.
-        rank: this rank; default the ``torch.distributed`` rank, else 0.
+        num_replicas: number of ranks; default as in the rank rule above.
+        rank: this rank; default as in the rank rule above.
         drop_last: drop the tail that does not divide evenly among ranks instead of padding.
     """
 
@@ -62,63 +97,101 @@ class PositionalSampler(Sampler[int]):
         self.drop_last = bool(drop_last)
         self.epoch = 0
         self._cached: tuple[int, NDArray[np.signedinteger]] | None = None
-        self._resume: tuple[int, int] | None = None
+        self._resume: _Resume | None = None
         self._progress: _Progress | None = None
-        self._share_fingerprint: tuple[int, str] | None = None
+        self._order_fingerprint: tuple[int, Split, str] | None = None
+        self._epoch_pinned = False  # set_epoch or load_state_dict chose the next epoch
 
-    def global_order(self, epoch: int | None = None) -> NDArray[np.signedinteger]:
-        """Every rank's indices together, in order, for ``epoch``."""
-        raise NotImplementedError
-
-    def _epoch_size(self) -> int:
-        """Length of the global order of one epoch."""
+    def _order(self, epoch: int, split: Split) -> NDArray[np.signedinteger]:
+        """Every rank's indices together for ``epoch``, for an order split as ``split``."""
         raise NotImplementedError
 
     def _config(self) -> dict[str, Any]:
         """The settings that fix the order; a saved state only resumes when they match."""
         raise NotImplementedError
 
+    @property
+    def _split(self) -> Split:
+        return (self.num_replicas, self.drop_last)
+
+    def global_order(self, epoch: int | None = None) -> NDArray[np.signedinteger]:
+        """Every rank's indices together, in order, for ``epoch`` (default: the current one)."""
+        epoch = self.epoch if epoch is None else check_int("epoch", epoch, minimum=0)
+        return self._order(epoch, self._split)
+
+    def _epoch_size(self) -> int:
+        """Length of the global order of the current epoch."""
+        return int(self.global_order().shape[0])
+
     # -- Sampler protocol -----------------------------------------------------------------------
 
     def __len__(self) -> int:
-        """Indices this rank yields per epoch."""
+        """Indices this rank yields in a whole epoch."""
         n = self._epoch_size()
         if self.drop_last:
             return n // self.num_replicas
         return -(-n // self.num_replicas)
 
     def __iter__(self) -> Iterator[int]:
-        epoch, start = self.epoch, 0
+        previous = self._progress
+        if (
+            not self._epoch_pinned
+            and previous is not None
+            and previous.done
+            and previous.epoch == self.epoch
+        ):
+            # Iterating again after a whole epoch without set_epoch: go on to the next epoch
+            # (DistributedSampler would replay the same order, and the curriculum would stall).
+            self.epoch += 1
+            self._cached = None
+        self._epoch_pinned = False
+        epoch, start, split = self.epoch, 0, self._split
         if self._resume is not None:
-            saved_epoch, saved_position = self._resume
+            if self._resume.epoch == epoch:
+                start, split = self._resume.position, self._resume.split
             self._resume = None
-            if saved_epoch == epoch:
-                start = saved_position
-        indices = self.indices(epoch)
-        progress = _Progress(epoch=epoch, chunk_end=start)
+        if start == 0 and split == self._split:
+            indices = self.indices(epoch)
+            order_len = int(self.global_order(epoch).shape[0])
+        else:
+            order = self._order(epoch, split)
+            order_len = int(order.shape[0])
+            indices = rank_share(
+                order[start:], self.num_replicas, self.rank, drop_last=self.drop_last
+            )
+        progress = _Progress(
+            epoch=epoch,
+            start=start,
+            stride=self.num_replicas,
+            split=split,
+            order_len=order_len,
+            total=int(indices.shape[0]),
+        )
         self._progress = progress
-        return self._generate(indices, start, progress)
+        return self._generate(indices, progress)
 
     @staticmethod
-    def _generate(
-        indices: NDArray[np.signedinteger], start: int, progress: _Progress
-    ) -> Iterator[int]:
-        for lo in range(start, indices.shape[0], _CHUNK):
+    def _generate(indices: NDArray[np.signedinteger], progress: _Progress) -> Iterator[int]:
+        for lo in range(0, indices.shape[0], _CHUNK):
             chunk = indices[lo : lo + _CHUNK].tolist()
             progress.chunk = iter(chunk)
             progress.chunk_end = lo + len(chunk)
             yield from progress.chunk
 
     def set_epoch(self, epoch: int) -> None:
-        """Set the epoch for the next iteration: the order depends on ``(seed, epoch)``."""
+        """Set the epoch of the next iteration: the order depends on ``(seed, epoch)``.
+
+        Without it, iterating again after a complete epoch starts the next epoch by itself.
+        """
         self.epoch = check_int("epoch", epoch, minimum=0)
+        self._epoch_pinned = True
         if self._progress is not None and self._progress.epoch != self.epoch:
             self._progress = None  # the finished epoch's position no longer describes us
-        if self._resume is not None and self._resume[0] != self.epoch:
+        if self._resume is not None and self._resume.epoch != self.epoch:
             self._resume = None  # a resume into another epoch is dropped, as iteration would
 
     def indices(self, epoch: int | None = None) -> NDArray[np.signedinteger]:
-        """This rank's indices for ``epoch`` (default: the current epoch), as a numpy array."""
+        """This rank's indices for a whole ``epoch`` (default: the current one), as an array."""
         epoch = self.epoch if epoch is None else check_int("epoch", epoch, minimum=0)
         if self._cached is None or self._cached[0] != epoch:
             order = self.global_order(epoch)
@@ -126,36 +199,115 @@ class PositionalSampler(Sampler[int]):
             self._cached = (epoch, share)
         return self._cached[1]
 
-    def indices_fingerprint(self, epoch: int | None = None) -> str:
-        """Content hash of this rank's indices for ``epoch`` (cached per epoch)."""
+    def order_fingerprint(self, epoch: int | None = None, split: Split | None = None) -> str:
+        """Content hash of the global order of ``epoch`` (cached for the last one asked)."""
         epoch = self.epoch if epoch is None else check_int("epoch", epoch, minimum=0)
-        if self._share_fingerprint is None or self._share_fingerprint[0] != epoch:
-            self._share_fingerprint = (epoch, fingerprint_array(self.indices(epoch)))
-        return self._share_fingerprint[1]
+        split = self._split if split is None else split
+        cached = self._order_fingerprint
+        if cached is None or cached[:2] != (epoch, split):
+            cached = (epoch, split, fingerprint_array(self._order(epoch, split)))
+            self._order_fingerprint = cached
+        return cached[2]
 
-    def state_dict(self) -> dict[str, Any]:
-        """Small JSON-serialisable state: position in the epoch plus the settings that fix it."""
+    # -- where training is ----------------------------------------------------------------------
+
+    def _where(self) -> tuple[int, int, Split, int]:
+        """``(epoch, global position, split, order length)`` of the live or resumed iteration."""
         if self._progress is not None:
-            epoch, position = self._progress.epoch, self._progress.position
-        elif self._resume is not None:
-            epoch, position = self._resume
-        else:
-            epoch, position = self.epoch, 0
+            p = self._progress
+            return p.epoch, p.position, p.split, p.order_len
+        if self._resume is not None:
+            r = self._resume
+            return r.epoch, r.position, r.split, int(self._order(r.epoch, r.split).shape[0])
+        return self.epoch, 0, self._split, self._epoch_size()
+
+    def samples_seen(self) -> int:
+        """Global draws before the current position: whole epochs plus the position in this one.
+
+        Each epoch counts as the length of its global order (without rank padding), so this is
+        the count a pacing's progress is measured in.
+        """
+        epoch, position, _, _ = self._where()
+        return epoch * self._draws_per_epoch() + position
+
+    def _draws_per_epoch(self) -> int:
+        return self._epoch_size()
+
+    # -- Stateful -------------------------------------------------------------------------------
+
+    def state_dict(self, consumed: int | None = None) -> dict[str, Any]:
+        """Small JSON-serialisable state: how far the global order of the epoch has been read.
+
+        Args:
+            consumed: global position to save, that is the samples of the current epoch the
+                training loop has consumed on all ranks together. Default: what this sampler
+                has yielded times the number of ranks. Pass it when a ``DataLoader`` with
+                workers or prefetching runs ahead of training: for a rank-split sampler it is
+                ``batches consumed on a rank * batch_size * num_replicas``; for a global sampler
+                under accelerate, ``batches consumed per process * batch_size *
+                num_processes``.
+        """
+        epoch, position, split, order_len = self._where()
+        if consumed is not None:
+            position = check_int("consumed", consumed, minimum=0)
+            if position > order_len:
+                raise InvalidValueError(
+                    f"consumed={position} exceeds the {order_len} samples of epoch {epoch}'s "
+                    "global order; pass the samples consumed in this epoch, on all ranks together"
+                )
+        return self._state(epoch, position, split)
+
+    def state_dict_at(self, epoch: int, position: int) -> dict[str, Any]:
+        """The state of a run that has consumed ``position`` samples of ``epoch``'s global order.
+
+        For frameworks that count their own steps: it does not depend on how far this sampler's
+        iterator has run.
+        """
+        epoch = check_int("epoch", epoch, minimum=0)
+        position = check_int("position", position, minimum=0)
+        size = int(self._order(epoch, self._split).shape[0])
+        if position > size:
+            raise InvalidValueError(
+                f"position={position} exceeds the {size} samples of epoch {epoch}'s global order"
+            )
+        return self._state(epoch, position, self._split)
+
+    def _state(self, epoch: int, position: int, split: Split) -> dict[str, Any]:
         return {
             "version": STATE_VERSION,
             "epoch": epoch,
-            "yielded": position,
+            "position": position,
+            "split": list(split),
             **self._config(),
-            "indices_fingerprint": self.indices_fingerprint(epoch),
+            "order_fingerprint": self.order_fingerprint(epoch, split),
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Resume from :meth:`state_dict`: the next iteration yields the rest of that epoch.
+        """Resume from :meth:`state_dict`: the next iteration reads the rest of that epoch.
+
+        The state may come from any rank of a run with any number of ranks: the ranks of this
+        run then share the rest of the saved epoch's global order, each sample once (padded or
+        trimmed to a multiple of the ranks as ``drop_last`` says).
 
         Raises:
             TypeError: ``state_dict`` is not a mapping.
             ValueError: it is malformed, or was saved with other scores or settings; the
                 message lists every difference.
+        """
+        resume = self.check_state_dict(state_dict)
+        self.epoch = resume.epoch
+        self._resume = resume
+        self._progress = None
+        self._epoch_pinned = True
+
+    def check_state_dict(self, state_dict: dict[str, Any]) -> _Resume:
+        """Check that ``state_dict`` resumes this sampler, without loading it.
+
+        Returns:
+            The saved ``epoch``, global ``position`` and ``split``.
+
+        Raises:
+            TypeError, ValueError: as :meth:`load_state_dict`.
         """
         if not isinstance(state_dict, dict):
             raise InvalidTypeError(
@@ -170,7 +322,7 @@ class PositionalSampler(Sampler[int]):
                 f"{type(self).__name__} state: start the epoch afresh"
             )
         mine = self._config()
-        missing = sorted((set(mine) | {"indices_fingerprint"}) - set(state_dict))
+        missing = sorted((set(mine) | {"order_fingerprint", "split"}) - set(state_dict))
         if missing:
             raise InvalidValueError(f"state_dict lacks keys {missing}; save it with state_dict()")
         diffs = [
@@ -185,26 +337,41 @@ class PositionalSampler(Sampler[int]):
                 + "\nBuild the sampler with the saved settings and scores, or start a fresh run."
             )
         epoch = check_int("state_dict['epoch']", state_dict.get("epoch"), minimum=0)
-        position = check_int("state_dict['yielded']", state_dict.get("yielded"), minimum=0)
-        saved = state_dict.get("indices_fingerprint")
-        if saved != self.indices_fingerprint(epoch):
+        position = check_int("state_dict['position']", state_dict.get("position"), minimum=0)
+        split = _check_split(state_dict.get("split"))
+        saved = state_dict.get("order_fingerprint")
+        if saved != self.order_fingerprint(epoch, split):
             raise InvalidValueError(
-                f"state_dict comes from a different run: the indices of epoch {epoch} on rank "
-                f"{self.rank} differ (fingerprint saved {saved!r}, this sampler "
-                f"{self.indices_fingerprint(epoch)!r}) although every setting it can compare "
-                "matches. A callable (pacing, selection or order) or data that the settings do "
-                "not cover decides the order differently, or the state was edited; build the "
-                "sampler as in the saved run"
+                f"state_dict comes from a different run: the global order of epoch {epoch} "
+                f"differs (fingerprint saved {saved!r}, this sampler "
+                f"{self.order_fingerprint(epoch, split)!r}) although every setting it can "
+                "compare matches. A callable (pacing, selection or order) or data that the "
+                "settings do not cover decides the order differently, or the state was edited; "
+                "build the sampler as in the saved run"
             )
-        size = int(self.indices(epoch).shape[0])
+        size = int(self._order(epoch, split).shape[0])
         if position > size:
             raise InvalidValueError(
-                f"state_dict['yielded']={position} exceeds the {size} samples this rank yields "
-                f"in epoch {epoch}; the state is corrupt"
+                f"state_dict['position']={position} exceeds the {size} samples of epoch "
+                f"{epoch}'s global order; the state is corrupt"
             )
-        self.epoch = epoch
-        self._resume = (epoch, position)
-        self._progress = None
+        return _Resume(epoch, position, split)
+
+
+def _check_split(value: Any) -> Split:
+    if (
+        isinstance(value, (list, tuple))
+        and len(value) == 2
+        and isinstance(value[0], int)
+        and not isinstance(value[0], bool)
+        and value[0] >= 1
+        and isinstance(value[1], bool)
+    ):
+        return (int(value[0]), bool(value[1]))
+    raise InvalidValueError(
+        f"state_dict['split'] must be [num_replicas >= 1, drop_last], but got {value!r:.80}; "
+        "the state is corrupt"
+    )
 
 
 def _differs(saved: Any, mine: Any) -> bool:
@@ -215,9 +382,22 @@ def _differs(saved: Any, mine: Any) -> bool:
         return True
 
 
+def framework_shards_batches() -> bool:
+    """Whether accelerate (alone or under Hugging Face ``Trainer``) runs in this process.
+
+    accelerate splits the batches of a prepared ``DataLoader`` over processes itself, so a sampler
+    must not split them again.
+    """
+    state = sys.modules.get("accelerate.state")
+    if state is None:
+        return False
+    shared = getattr(getattr(state, "PartialState", None), "_shared_state", None)
+    return bool(shared)
+
+
 def _resolve_ranks(num_replicas: int | None, rank: int | None) -> tuple[int, int]:
-    """Fill ``num_replicas``/``rank`` from ``torch.distributed`` when initialised, else 1/0."""
-    initialised = dist.is_available() and dist.is_initialized()
+    """Fill ``num_replicas``/``rank``: global under accelerate, else from ``torch.distributed``."""
+    initialised = dist.is_available() and dist.is_initialized() and not framework_shards_batches()
     if num_replicas is None:
         num_replicas = dist.get_world_size() if initialised else 1
     if rank is None:

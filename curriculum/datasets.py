@@ -21,7 +21,70 @@ from curriculum.errors import (
     MissingFieldError,
 )
 
-__all__ = ["dataset_texts", "load_demo_corpus", "read_corpus", "score_texts"]
+__all__ = [
+    "check_map_style",
+    "dataset_scores",
+    "dataset_texts",
+    "load_demo_corpus",
+    "read_corpus",
+    "score_texts",
+]
+
+
+def check_map_style(dataset: Any) -> None:
+    """Refuse what a sampler cannot order: a ``DatasetDict`` of splits, or an iterable dataset.
+
+    Raises:
+        InvalidTypeError: ``dataset`` is not one map-style dataset, with the fix in the message.
+    """
+    column_names = getattr(dataset, "column_names", None)
+    if isinstance(dataset, Mapping) and isinstance(column_names, Mapping):
+        raise InvalidTypeError(
+            f"dataset is a {type(dataset).__name__} of splits {sorted(column_names)}; a sampler "
+            "orders one split: pass dataset['train'] (or the split you train on)"
+        )
+    import torch.utils.data
+
+    if isinstance(dataset, torch.utils.data.IterableDataset) or not (
+        hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")
+    ):
+        raise InvalidTypeError(
+            f"dataset must be map-style (__len__ and __getitem__), but got "
+            f"{type(dataset).__name__}: a DataLoader takes no sampler for an iterable dataset. "
+            "Load it map-style (datasets.load_dataset without streaming=True, or "
+            "Dataset.from_generator), or order the stream with curriculum.streaming"
+        )
+
+
+def dataset_scores(dataset: Any, *, score_column: str) -> NDArray[np.float64]:
+    """The difficulty stored with every item of a map-style dataset, in index order.
+
+    Args:
+        dataset: an HF ``datasets.Dataset`` (read column-wise), or anything with ``__len__`` and
+            ``__getitem__`` whose items are mappings holding ``score_column``.
+        score_column: the column or key that holds the scores.
+    """
+    check_map_style(dataset)
+    column_names = getattr(dataset, "column_names", None)
+    if isinstance(column_names, list):
+        if score_column not in column_names:
+            raise MissingFieldError(
+                f"score_column={score_column!r} is not a column of the dataset; "
+                f"columns are {column_names}"
+            )
+        values = dataset[score_column]
+    else:
+        values = []
+        for i in range(len(dataset)):
+            item = dataset[i]
+            if not isinstance(item, Mapping) or score_column not in item:
+                keys = sorted(item) if isinstance(item, Mapping) else type(item).__name__
+                raise MissingFieldError(
+                    f"score_column={score_column!r} is not a key of dataset[{i}] (it has "
+                    f"{keys}); store the scores in every item, or pass scores directly"
+                )
+            values.append(item[score_column])
+    return check_scores(values, name=f"dataset[{score_column!r}]")
 
 
 def dataset_texts(dataset: Any, *, text_field: str = "text") -> list[str]:
@@ -32,6 +95,7 @@ def dataset_texts(dataset: Any, *, text_field: str = "text") -> list[str]:
             ``__getitem__`` whose items are strings or mappings holding ``text_field``.
         text_field: the column or key that holds the text.
     """
+    check_map_style(dataset)
     column_names = getattr(dataset, "column_names", None)
     if isinstance(column_names, list):  # HF datasets.Dataset: one fast column read
         if text_field not in column_names:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from curriculum._positional import PositionalSampler
+from curriculum._positional import PositionalSampler, Split
 from curriculum._validation import check_int, check_scores, check_strata, fingerprint_array
 from curriculum.errors import InvalidValueError
 from curriculum.ordering import (
@@ -36,20 +36,30 @@ class CurriculumSampler(PositionalSampler):
     curriculum spans ``num_samples`` draws (summed over ranks); after that, epochs are plain
     shuffles. See :mod:`curriculum.ordering` for the exact model.
 
-    It follows ``DistributedSampler``: call :meth:`set_epoch` at the start of every epoch, and
-    every rank takes a disjoint share (``rank::num_replicas``) of the same global order. It is
-    ``Stateful`` in torchdata's sense: :meth:`state_dict` is small and JSON-serialisable, and a
-    sampler given it with :meth:`load_state_dict` yields exactly the rest of the interrupted epoch.
+    It follows ``DistributedSampler``: every rank takes a disjoint share (``rank::num_replicas``)
+    of the same global order, and :meth:`set_epoch` chooses the epoch. Iterating again after a
+    complete epoch without :meth:`set_epoch` starts the next epoch (``DistributedSampler`` would
+    replay the same one, and a curriculum spanning several epochs would stall). Rank rule: it
+    splits only when it reads the ranks from ``torch.distributed`` and no framework shards
+    batches itself; under accelerate (and so Hugging Face ``Trainer``) it is global.
+
+    It is ``Stateful`` in torchdata's sense: :meth:`state_dict` is small and JSON-serialisable
+    and records how far the epoch's global order has been read, so a sampler given it with
+    :meth:`load_state_dict`, on this number of ranks or another, reads exactly the rest of the
+    interrupted epoch. :meth:`stats` gives progress, competence and the mean difficulty of what
+    was drawn, for logging.
 
     Args:
         scores: one difficulty per dataset sample; higher is harder.
         pacing: a name (``"root"``, ``"linear"``, ``"geometric"``, ``"step"``, ``"constant"``),
             a :class:`~curriculum.pacing.Pacing`, or a callable ``progress -> competence``.
         num_samples: draws over which competence goes from ``c0`` to 1, summed over all ranks
-            (for example ``steps * batch_size * world_size``). Default: one epoch, ``len(scores)``.
+            (:func:`~curriculum.training_span` computes it from a run's steps or epochs).
+            Default: one epoch, ``len(scores)``.
         seed: seed of the order; the same seed gives the same order on every rank and run.
-        num_replicas: number of ranks; default the ``torch.distributed`` world size, else 1.
-        rank: this rank; default the ``torch.distributed`` rank, else 0.
+        num_replicas: number of ranks; default by the rank rule above (the ``torch.distributed``
+            world size, else 1).
+        rank: this rank; default by the rank rule above.
         reverse: hardest first (anti-curriculum), for benchmarks.
         drop_last: drop the tail that does not divide evenly among ranks instead of padding.
         c0: start competence of a named pacing (its default when None).
@@ -108,6 +118,8 @@ class CurriculumSampler(PositionalSampler):
             )
         self._rank_order: list[NDArray[np.signedinteger]] | None = None
         self._fingerprint: str | None = None
+        self._epoch_order: tuple[int, NDArray[np.signedinteger]] | None = None
+        self._percentiles: NDArray[np.float64] | None = None
 
     # -- construction helpers -------------------------------------------------------------------
 
@@ -138,6 +150,7 @@ class CurriculumSampler(PositionalSampler):
         dataset: Any,
         *,
         text_field: str = "text",
+        score_column: str | None = None,
         scorer: Scorer | str = "readability",
         cache: ScoreCache | str | None = None,
         **kwargs: Any,
@@ -145,14 +158,19 @@ class CurriculumSampler(PositionalSampler):
         """Build a sampler for a map-style dataset (HF ``datasets.Dataset`` or any ``__getitem__``).
 
         Args:
-            dataset: items are strings, or mappings holding ``text_field``.
-            text_field: the column or key holding the text.
+            dataset: items are strings, or mappings holding ``text_field`` (or ``score_column``).
+                A ``DatasetDict`` or an iterable dataset is refused: pass one map-style split.
+            text_field: the column or key holding the text, scored by ``scorer``.
+            score_column: the column or key that already holds each item's difficulty (for
+                tokenized datasets that carry their scores); no text is read then.
             scorer: a scorer instance or a registered name.
             cache: a :class:`~curriculum.cache.ScoreCache` or a directory for one.
             **kwargs: passed to :class:`CurriculumSampler`.
         """
-        from curriculum.datasets import dataset_texts
+        from curriculum.datasets import dataset_scores, dataset_texts
 
+        if score_column is not None:
+            return cls(dataset_scores(dataset, score_column=score_column), **kwargs)
         texts = dataset_texts(dataset, text_field=text_field)
         return cls.from_texts(texts, scorer=scorer, cache=cache, **kwargs)
 
@@ -176,27 +194,64 @@ class CurriculumSampler(PositionalSampler):
         """The easy-to-hard ranking the pacing opens (ties broken per seed); None with strata."""
         return None if self.strata is not None else self._ranks()[0]
 
-    def global_order(self, epoch: int | None = None) -> NDArray[np.signedinteger]:
-        """The order of all ranks together for ``epoch`` (default: the current epoch)."""
-        epoch = self.epoch if epoch is None else check_int("epoch", epoch, minimum=0)
+    def _order(self, epoch: int, split: Split) -> NDArray[np.signedinteger]:
+        # The order does not depend on the split: ranks only take shares of it.
+        if self._epoch_order is not None and self._epoch_order[0] == epoch:
+            return self._epoch_order[1]
         ranks = self._ranks()
+        common = {
+            "num_samples": self.num_samples,
+            "seed": self.seed,
+            "epoch": epoch,
+            "max_blocks": self.max_blocks,
+        }
         if self.strata is None:
-            return curriculum_order(
-                ranks[0],
-                self.pacing,
-                num_samples=self.num_samples,
-                seed=self.seed,
-                epoch=epoch,
-                max_blocks=self.max_blocks,
-            )
-        return stratified_order(
-            ranks,
-            self.pacing,
-            num_samples=self.num_samples,
-            seed=self.seed,
-            epoch=epoch,
-            max_blocks=self.max_blocks,
-        )
+            order = curriculum_order(ranks[0], self.pacing, **common)
+        else:
+            order = stratified_order(ranks, self.pacing, **common)
+        self._epoch_order = (epoch, order)
+        return order
+
+    # -- what training sees ---------------------------------------------------------------------
+
+    def percentiles(self) -> NDArray[np.float64]:
+        """Difficulty percentile (0 easiest, 100 hardest) of every sample, ties broken per seed."""
+        if self._percentiles is None:
+            n = self.scores.shape[0]
+            ranking = difficulty_rank(self.scores, seed=self.seed)
+            pct = np.empty(n, dtype=np.float64)
+            pct[ranking] = np.arange(n) * (100.0 / max(n - 1, 1))
+            self._percentiles = pct
+        return self._percentiles
+
+    def stats(self, seen: int | None = None, *, window: int | None = None) -> dict[str, float]:
+        """Where the curriculum is after ``seen`` global draws: the numbers worth logging.
+
+        Args:
+            seen: draws of all ranks together since the start of training (whole epochs count
+                ``len(scores)`` each). Default: :meth:`samples_seen`, this sampler's own count,
+                which runs ahead of training when a ``DataLoader`` prefetches.
+            window: draws the mean difficulty is taken over, ending at ``seen``. Default: the
+                last 1% of an epoch (at least 1).
+
+        Returns:
+            ``progress`` (share of the curriculum span done, 0-1), ``competence`` (share of the
+            ranking the pacing has opened, 0-1) and ``difficulty`` (mean percentile, 0-100, of
+            the samples in the window; NaN before the first draw).
+        """
+        n = int(self.scores.shape[0])
+        seen = self.samples_seen() if seen is None else check_int("seen", seen, minimum=0)
+        window = max(1, n // 100) if window is None else check_int("window", window, minimum=1)
+        progress = min(1.0, seen / self.num_samples)
+        competence = 1.0 if progress >= 1.0 else float(self.pacing(np.array([progress]))[0])
+        drawn: list[NDArray[np.signedinteger]] = []
+        lo = max(0, seen - window)
+        for epoch in range(lo // n, -(-seen // n)):  # the epochs the window touches
+            a, b = max(lo - epoch * n, 0), min(seen - epoch * n, n)
+            drawn.append(self._order(epoch, self._split)[a:b])
+        picked = np.concatenate(drawn) if drawn else np.empty(0, dtype=np.int64)
+        difficulty = float(self.percentiles()[picked].mean()) if picked.size else float("nan")
+        return {"progress": progress, "competence": competence, "difficulty": difficulty}
 
     # -- Stateful -------------------------------------------------------------------------------
 
@@ -214,10 +269,7 @@ class CurriculumSampler(PositionalSampler):
             "pacing": self.pacing.spec(),
             "num_samples": self.num_samples,
             "seed": self.seed,
-            "num_replicas": self.num_replicas,
-            "rank": self.rank,
             "reverse": self.reverse,
-            "drop_last": self.drop_last,
             "max_blocks": self.max_blocks,
             "strata_fingerprint": None if self.strata is None else fingerprint_array(self.strata),
         }

@@ -37,6 +37,7 @@ def _worker(rank: int, port: int, out: str) -> None:
             sampler = build()  # ranks from torch.distributed
             sampler.set_epoch(1)
             share = list(sampler)
+            sampler.set_epoch(1)  # replay it
             it = iter(sampler)
             head = [next(it) for _ in range(41)]
             state = json.loads(json.dumps(sampler.state_dict()))

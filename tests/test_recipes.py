@@ -79,6 +79,7 @@ def test_recipe_sampler_resumes_mid_phase_and_splits_ranks(plan) -> None:
     assert full == plan.order(4, 2)[0].tolist()
     boundary = int((plan.order(4, 2)[1] == 0).sum())
     k = boundary + 37  # inside the second phase
+    sampler.set_epoch(2)  # replay the epoch
     it = iter(sampler)
     head = list(itertools.islice(it, k))
     state = json.loads(json.dumps(sampler.state_dict()))
@@ -103,6 +104,19 @@ def test_recipe_sampler_resumes_mid_phase_and_splits_ranks(plan) -> None:
         assert len({len(share) for share in shares}) == 1
         for share in shares:  # the floor holds in every sliding window of every rank
             assert sliding_minimum(plan.floor_mask[np.array(share)], 50) >= 5
+    # Elastic: a state of 3 ranks resumes 2 ranks; they read the rest of the 3-rank order.
+    threes = [RecipeSampler(plan, seed=4, num_replicas=3, rank=r) for r in range(3)]
+    heads = [list(itertools.islice(iter(s), 20)) for s in threes]
+    state = json.loads(json.dumps(threes[2].state_dict()))
+    twos = [RecipeSampler(plan, seed=4, num_replicas=2, rank=r) for r in range(2)]
+    for s in twos:
+        s.load_state_dict(state)
+    rests = [list(s) for s in twos]
+    whole = plan.order(4, 0, num_replicas=3).indices.tolist()
+    assert sorted(itertools.chain(*heads)) == sorted(whole[:60])
+    assert sorted(set(itertools.chain(*rests))) == sorted(set(whole[60:]))
+    assert len(rests[0]) == len(rests[1]) == -(-(len(whole) - 60) // 2)  # padded for 2 ranks
+    assert rests[0] == whole[60::2] and rests[1][: len(whole[61::2])] == whole[61::2]
 
 
 def test_shares_set_phase_lengths_and_repeat_a_small_pool(records: list[dict]) -> None:
@@ -343,7 +357,7 @@ def test_a_state_from_one_lambda_does_not_resume_another(records: list[dict]) ->
     slow = recipe(technical, pacing=lambda t: 0.1 + 0.9 * t).plan(records)
     fast = recipe(technical, pacing=lambda t: min(1.0, 0.5 + t)).plan(records)
     state = RecipeSampler(slow, seed=0).state_dict()
-    with pytest.raises(ValueError, match=r"the indices of epoch 0 on rank 0 differ .* callable"):
+    with pytest.raises(ValueError, match=r"the global order of epoch 0 differs .* callable"):
         RecipeSampler(fast, seed=0).load_state_dict(state)
 
 
@@ -364,7 +378,7 @@ def test_an_end_of_epoch_state_resumes_when_that_epoch_was_longer(records: list[
     sampler.set_epoch(longer)
     assert len(list(sampler)) == lengths[longer]
     state = sampler.state_dict()
-    assert state["yielded"] == lengths[longer]
+    assert state["position"] == lengths[longer]
     fresh = RecipeSampler(p)
     fresh.set_epoch(shorter)  # the new sampler sits at a shorter epoch
     fresh.load_state_dict(state)

@@ -97,14 +97,62 @@ def test_resume_yields_exactly_the_remainder(args: dict, cut: float) -> None:
     sampler = _make(args)
     full = list(sampler)
     k = int(cut * len(full))
+    sampler.set_epoch(args["epoch"])  # replay the same epoch
     it = iter(sampler)
     head = list(itertools.islice(it, k))
     state = json.loads(json.dumps(sampler.state_dict()))  # JSON-serialisable
-    assert state["yielded"] == k and state["epoch"] == args["epoch"]
+    n, replicas = args["n"], args["num_replicas"]
+    assert state["position"] == min(k * replicas, n) and state["epoch"] == args["epoch"]
     fresh = _make({**args, "epoch": 0})  # a new process does not know the epoch yet
     fresh.load_state_dict(state)
     assert head + list(fresh) == full
+    fresh.set_epoch(args["epoch"])
     assert list(fresh) == full  # the epoch after resuming in full again
+
+
+def _drop_last(args: dict, replicas: int) -> bool:
+    return args["drop_last"] and args["n"] >= replicas
+
+
+@settings(max_examples=200, deadline=None)
+@given(sampler_args, st.integers(1, 6), st.floats(0, 1), st.integers(0, 5))
+def test_elastic_resume_reads_the_rest_of_the_global_order_once(
+    args: dict, new_replicas: int, cut: float, source: int
+) -> None:
+    """A state from any rank of R ranks resumes R' ranks: together they read the rest, once."""
+    n, old_replicas = args["n"], args["num_replicas"]
+    olds = [_make(args, rank=r) for r in range(old_replicas)]
+    k = int(cut * len(olds[0]))
+    heads = [list(itertools.islice(iter(s), k)) for s in olds]
+    states = [json.loads(json.dumps(s.state_dict())) for s in olds]
+    assert all(state == states[0] for state in states)  # every rank saves the same state
+    order = olds[0].global_order().tolist()
+    position = min(k * old_replicas, n)
+    consumed = [i for j in range(k) for h in heads for i in h[j : j + 1]]
+    assert consumed[:position] == order[:position]  # the ranks read the order's head together
+    new_args = {**args, "num_replicas": new_replicas, "epoch": 0}
+    new_args["drop_last"] = _drop_last(args, new_replicas)
+    news = [_make(new_args, rank=r) for r in range(new_replicas)]
+    for s in news:
+        s.load_state_dict(states[source % old_replicas])
+    rests = [list(s) for s in news]
+    rest = order[position:]
+    for r, share in enumerate(rests):
+        assert (
+            share
+            == rank_share(
+                np.array(rest, dtype=np.int64), new_replicas, r, drop_last=new_args["drop_last"]
+            ).tolist()
+        )
+    merged = [i for share in rests for i in share]
+    if new_args["drop_last"]:
+        assert len(merged) == len(set(merged)) and len(rest) - len(merged) < new_replicas
+    else:
+        assert sorted(set(merged)) == sorted(rest)  # the whole rest...
+        assert len(merged) - len(rest) < new_replicas  # ...each once, but for rank padding
+    if not new_args["drop_last"] and not args["drop_last"]:
+        assert set(order[:position]) | set(merged) == set(range(n))  # nothing lost
+    assert sorted(news[0]) == sorted(news[0].indices(args["epoch"] + 1))  # then the next epoch
 
 
 def test_one_epoch_each_index_once_and_easy_before_hard() -> None:
@@ -118,13 +166,54 @@ def test_one_epoch_each_index_once_and_easy_before_hard() -> None:
 def test_set_epoch_changes_the_order_deterministically() -> None:
     sampler = CurriculumSampler(_scores(500), seed=1)
     first = list(sampler)
-    assert list(sampler) == first
+    sampler.set_epoch(0)
+    assert list(sampler) == first  # set_epoch(0) replays epoch 0
     sampler.set_epoch(1)
     second = list(sampler)
     assert second != first and sorted(second) == sorted(first)
     again = CurriculumSampler(_scores(500), seed=1)
     again.set_epoch(1)
     assert list(again) == second
+
+
+def test_iterating_again_without_set_epoch_starts_the_next_epoch() -> None:
+    scores = _scores(1000)
+    auto = CurriculumSampler(scores, pacing="linear", num_samples=3000, seed=1)
+    epochs = [list(auto) for _ in range(3)]
+    assert auto.epoch == 2
+    manual = CurriculumSampler(scores, pacing="linear", num_samples=3000, seed=1)
+    for epoch, order in enumerate(epochs):
+        manual.set_epoch(epoch)
+        assert list(manual) == order
+    means = [scores[order[:100]].mean() for order in epochs]
+    assert means[0] < means[1] < means[2]  # the curriculum goes on instead of replaying
+    partial = CurriculumSampler(scores, seed=1)
+    head = list(itertools.islice(iter(partial), 10))
+    assert list(partial)[:10] == head  # an unfinished epoch starts over, as in torch
+
+
+def test_stats_report_progress_competence_and_recent_difficulty() -> None:
+    scores = _scores(1000)
+    sampler = CurriculumSampler(scores, pacing="linear", c0=0.1, num_samples=2000, seed=0)
+    start = sampler.stats()
+    assert start["progress"] == 0.0 and start["competence"] == pytest.approx(0.1)
+    assert np.isnan(start["difficulty"])
+    it = iter(sampler)
+    drawn = [next(it) for _ in range(500)]
+    live = sampler.stats(window=100)
+    assert live["progress"] == 0.25 and live["competence"] == pytest.approx(0.1 + 0.9 * 0.25)
+    pct = sampler.percentiles()
+    assert pct.min() == 0.0 and pct.max() == 100.0
+    assert pct[np.argmax(scores)] == 100.0 and pct[np.argmin(scores)] == 0.0
+    assert live["difficulty"] == pytest.approx(pct[drawn[-100:]].mean())
+    assert sampler.stats(50, window=50)["difficulty"] == pytest.approx(pct[drawn[:50]].mean())
+    # A window across an epoch boundary averages the end of one epoch and the start of the next.
+    across = sampler.stats(1010, window=20)
+    tail = sampler.global_order(0)[-10:].tolist() + sampler.global_order(1)[:10].tolist()
+    assert across["difficulty"] == pytest.approx(pct[tail].mean())
+    assert sampler.stats(5000)["progress"] == 1.0 and sampler.stats(5000)["competence"] == 1.0
+    early, late = sampler.stats(200, window=200), sampler.stats(1000, window=200)
+    assert early["difficulty"] < late["difficulty"]  # easy first
 
 
 def test_independent_of_global_rngs() -> None:
@@ -154,7 +243,7 @@ def test_dataloader_gets_the_sampler_order_whatever_num_workers(num_workers: int
     sampler = CurriculumSampler(_scores(200), seed=2)
     loader = DataLoader(IndexDataset(200), batch_size=16, sampler=sampler, num_workers=num_workers)
     emitted = torch.cat(list(loader)).tolist()
-    assert emitted == list(sampler)
+    assert emitted == sampler.indices(0).tolist()
 
 
 @pytest.mark.parametrize("num_workers", [0, 2])
@@ -190,15 +279,15 @@ def test_state_dict_is_small_and_json_serialisable() -> None:
     next(it)
     state = sampler.state_dict()
     assert len(json.dumps(state)) < 1000
-    assert state["yielded"] == 1
+    assert state["position"] == 1
 
 
 def test_state_after_set_epoch_starts_the_new_epoch() -> None:
     sampler = CurriculumSampler(_scores(50))
     list(sampler)
-    assert sampler.state_dict()["yielded"] == 50
+    assert sampler.state_dict()["position"] == 50
     sampler.set_epoch(1)
-    assert (sampler.state_dict()["epoch"], sampler.state_dict()["yielded"]) == (1, 0)
+    assert (sampler.state_dict()["epoch"], sampler.state_dict()["position"]) == (1, 0)
 
 
 def test_state_from_another_run_is_refused_with_the_differences() -> None:
@@ -212,20 +301,27 @@ def test_state_from_another_run_is_refused_with_the_differences() -> None:
     assert "Build the sampler with the saved settings" in message
 
 
-def test_state_from_another_rank_or_world_size_is_refused() -> None:
-    state = CurriculumSampler(_scores(100), num_replicas=4, rank=1).state_dict()
-    with pytest.raises(ValueError, match=r"rank: saved 1, this sampler 0"):
-        CurriculumSampler(_scores(100), num_replicas=4, rank=0).load_state_dict(state)
-    with pytest.raises(ValueError, match=r"num_replicas: saved 4, this sampler 2"):
-        CurriculumSampler(_scores(100), num_replicas=2, rank=1).load_state_dict(state)
+def test_state_saved_with_consumed_counts_what_training_read() -> None:
+    sampler = CurriculumSampler(_scores(100), num_replicas=2, rank=1)
+    it = iter(sampler)
+    [next(it) for _ in range(30)]  # a prefetching DataLoader ran ahead
+    assert sampler.state_dict()["position"] == 60
+    state = sampler.state_dict(consumed=40)  # training consumed 20 per rank
+    fresh = CurriculumSampler(_scores(100), num_replicas=4, rank=3)
+    fresh.load_state_dict(state)
+    assert list(fresh) == sampler.global_order()[40:][3::4].tolist()
+    with pytest.raises(ValueError, match=r"consumed=101 exceeds the 100 samples of epoch 0"):
+        sampler.state_dict(consumed=101)
+    with pytest.raises(ValueError, match=r"consumed must be an integer >= 0, but got"):
+        sampler.state_dict(consumed=-1)
 
 
 @pytest.mark.parametrize(
     ("state", "error", "match"),
     [
         ([1, 2], TypeError, r"state_dict must be a dict"),
-        ({"version": 99}, ValueError, r"version=99, this sampler reads version 2"),
-        ({"version": 2}, ValueError, r"state_dict lacks keys"),
+        ({"version": 99}, ValueError, r"version=99, this sampler reads version 3"),
+        ({"version": 3}, ValueError, r"state_dict lacks keys"),
     ],
 )
 def test_malformed_state_is_refused(state: object, error: type, match: str) -> None:
@@ -238,11 +334,14 @@ def test_corrupt_position_is_refused() -> None:
     state = sampler.state_dict()
     with pytest.raises(
         ValueError,
-        match=r"state_dict\['yielded'\]=11 exceeds the 10 samples this rank yields in epoch 0",
+        match=r"state_dict\['position'\]=11 exceeds the 10 samples of epoch 0's global order",
     ):
-        sampler.load_state_dict({**state, "yielded": 11})
-    with pytest.raises(ValueError, match=r"state_dict\['yielded'\] must be an integer >= 0"):
-        sampler.load_state_dict({**state, "yielded": -1})
+        sampler.load_state_dict({**state, "position": 11})
+    with pytest.raises(ValueError, match=r"state_dict\['position'\] must be an integer >= 0"):
+        sampler.load_state_dict({**state, "position": -1})
+    for split in ([0, False], [2], "x", [2, "no"], [True, False]):
+        with pytest.raises(ValueError, match=r"state_dict\['split'\] must be \[num_replicas"):
+            sampler.load_state_dict({**state, "split": split})
 
 
 def test_ranks_default_to_torch_distributed() -> None:
@@ -363,7 +462,7 @@ def test_strata_keep_every_stage_diverse(demo_records: list[dict], demo_scores: 
     first_mixed = (source[list(mixed)[:300]] == "debian-reference").mean()
     assert first_plain < share / 2  # technical text is hard: a plain curriculum holds it back
     assert abs(first_mixed - share) < 0.02  # strata: every stage has its share
-    order = list(mixed)
+    order = mixed.indices(0).tolist()
     assert sorted(order) == list(range(len(source)))
     within = demo_scores[[i for i in order if source[i] == "fortunes"]]
     assert within[:200].mean() < within[-200:].mean()  # still easy-to-hard within a stratum
@@ -388,7 +487,7 @@ def test_a_state_from_one_lambda_pacing_does_not_resume_another() -> None:
     head = [next(it) for _ in range(40)]
     state = slow.state_dict()
     fast = CurriculumSampler(scores, pacing=lambda t: min(1.0, 0.5 + t), seed=1)
-    with pytest.raises(ValueError, match=r"indices of epoch 0 on rank 0 differ .* callable"):
+    with pytest.raises(ValueError, match=r"global order of epoch 0 differs .* callable"):
         fast.load_state_dict(state)
     same = CurriculumSampler(scores, pacing=lambda t: 0.05 + 0.95 * t, seed=1)
     same.load_state_dict(state)
@@ -406,9 +505,9 @@ def test_set_epoch_to_another_epoch_drops_a_pending_resume() -> None:
     fresh = CurriculumSampler(_scores(50), seed=1)
     fresh.load_state_dict(state)
     fresh.set_epoch(2)  # the same epoch: the resume stands
-    assert fresh.state_dict()["yielded"] == 10
+    assert fresh.state_dict()["position"] == 10
     fresh.set_epoch(3)  # the loop moved on: a checkpoint now must not rewind to epoch 2
-    assert (fresh.state_dict()["epoch"], fresh.state_dict()["yielded"]) == (3, 0)
+    assert (fresh.state_dict()["epoch"], fresh.state_dict()["position"]) == (3, 0)
     assert len(list(fresh)) == 50
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from curriculum._positional import PositionalSampler
+from curriculum._positional import PositionalSampler, Split
 from curriculum._validation import check_int
 from curriculum.errors import InvalidTypeError, InvalidValueError
 from curriculum.recipes.order import RecipeOrder
@@ -21,8 +21,10 @@ class RecipeSampler(PositionalSampler):
 
     Every rank computes the same global order, with the floor kept in every sliding window of
     every rank's share, and takes ``order[rank::num_replicas]``. A state from
-    :meth:`state_dict` resumes exactly (mid-phase too) a sampler built on the same plan; a plan
-    whose selection, order keys, pacings or floor differ is refused.
+    :meth:`state_dict` resumes exactly (mid-phase too) a sampler built on the same plan, on any
+    number of ranks; a plan whose selection, order keys, pacings or floor differ is refused.
+    After a resume on another number of ranks, the rest of that epoch follows the saved run's
+    order (its floor was placed for the saved ranks); later epochs place it for the new ones.
 
     Args:
         plan: from :meth:`Recipe.plan <curriculum.recipes.Recipe.plan>`.
@@ -49,7 +51,7 @@ class RecipeSampler(PositionalSampler):
         self.plan = plan
         self.seed = check_int("seed", seed, minimum=0)
         super().__init__(num_replicas=num_replicas, rank=rank, drop_last=drop_last)
-        self._order: tuple[int, RecipeOrder] | None = None
+        self._recipe_order: tuple[int, Split, RecipeOrder] | None = None
         if self.drop_last and len(self) == 0:
             raise InvalidValueError(
                 f"drop_last=True with {self._epoch_size()} draws per epoch and "
@@ -57,32 +59,27 @@ class RecipeSampler(PositionalSampler):
                 "or more samples"
             )
 
-    def recipe_order(self, epoch: int | None = None) -> RecipeOrder:
-        """``(indices, phase, kind)`` of every rank together for ``epoch`` (cached per epoch)."""
+    def recipe_order(self, epoch: int | None = None, split: Split | None = None) -> RecipeOrder:
+        """``(indices, phase, kind)`` of every rank together for ``epoch`` (cached per epoch).
+
+        ``split`` (ranks, ``drop_last``) is the one the floor is placed for; default this
+        sampler's. A state saved by a run with other ranks resumes that run's order.
+        """
         epoch = self.epoch if epoch is None else check_int("epoch", epoch, minimum=0)
-        if self._order is None or self._order[0] != epoch:
-            order = self.plan.order(
-                self.seed, epoch, num_replicas=self.num_replicas, drop_last=self.drop_last
-            )
-            self._order = (epoch, order)
-        return self._order[1]
+        split = self._split if split is None else split
+        if self._recipe_order is None or self._recipe_order[:2] != (epoch, split):
+            order = self.plan.order(self.seed, epoch, num_replicas=split[0], drop_last=split[1])
+            self._recipe_order = (epoch, split, order)
+        return self._recipe_order[2]
 
-    def global_order(self, epoch: int | None = None) -> NDArray[np.signedinteger]:
-        """Every rank's indices together, for ``epoch`` (default: the current epoch)."""
-        return self.recipe_order(epoch).indices
-
-    def _epoch_size(self) -> int:
-        # Floor repeats depend on the epoch's order, so the length is the current epoch's.
-        return int(self.global_order().shape[0])
+    def _order(self, epoch: int, split: Split) -> NDArray[np.signedinteger]:
+        return self.recipe_order(epoch, split).indices
 
     def _config(self) -> dict[str, Any]:
         return {
             "recipe": self.plan.recipe.spec(),
             "plan": self.plan.fingerprint,
             "seed": self.seed,
-            "num_replicas": self.num_replicas,
-            "rank": self.rank,
-            "drop_last": self.drop_last,
         }
 
     def __repr__(self) -> str:
