@@ -93,10 +93,11 @@ class PositionalSampler(Sampler[int]):
     def __init__(
         self, *, num_replicas: int | None = None, rank: int | None = None, drop_last: bool = False
     ) -> None:
-        self.num_replicas, self.rank = _resolve_ranks(num_replicas, rank)
+        _resolve_ranks(num_replicas, rank)  # explicit values are checked now
+        self._requested = (num_replicas, rank)
         self.drop_last = bool(drop_last)
         self.epoch = 0
-        self._cached: tuple[int, NDArray[np.signedinteger]] | None = None
+        self._cached: tuple[tuple[int, int, int], NDArray[np.signedinteger]] | None = None
         self._resume: _Resume | None = None
         self._progress: _Progress | None = None
         self._order_fingerprint: tuple[int, Split, str] | None = None
@@ -109,6 +110,20 @@ class PositionalSampler(Sampler[int]):
     def _config(self) -> dict[str, Any]:
         """The settings that fix the order; a saved state only resumes when they match."""
         raise NotImplementedError
+
+    @property
+    def num_replicas(self) -> int:
+        """Ranks the order is split over: as given, or by the rank rule when it is read.
+
+        Read at use, not at construction, so a sampler built before ``init_process_group`` (or
+        before a framework starts its processes) still follows the rule.
+        """
+        return _resolve_ranks(*self._requested)[0]
+
+    @property
+    def rank(self) -> int:
+        """This rank: as given, or by the rank rule when it is read."""
+        return _resolve_ranks(*self._requested)[1]
 
     @property
     def _split(self) -> Split:
@@ -193,10 +208,11 @@ class PositionalSampler(Sampler[int]):
     def indices(self, epoch: int | None = None) -> NDArray[np.signedinteger]:
         """This rank's indices for a whole ``epoch`` (default: the current one), as an array."""
         epoch = self.epoch if epoch is None else check_int("epoch", epoch, minimum=0)
-        if self._cached is None or self._cached[0] != epoch:
+        key = (epoch, self.num_replicas, self.rank)
+        if self._cached is None or self._cached[0] != key:
             order = self.global_order(epoch)
-            share = rank_share(order, self.num_replicas, self.rank, drop_last=self.drop_last)
-            self._cached = (epoch, share)
+            share = rank_share(order, key[1], key[2], drop_last=self.drop_last)
+            self._cached = (key, share)
         return self._cached[1]
 
     def order_fingerprint(self, epoch: int | None = None, split: Split | None = None) -> str:

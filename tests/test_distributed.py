@@ -22,10 +22,12 @@ def _worker(rank: int, port: int, out: str) -> None:
         load_demo_corpus,
     )
 
+    early = CurriculumSampler(np.arange(10.0))  # built before the process group exists
     dist.init_process_group(
         "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=WORLD
     )
     try:
+        assert (early.num_replicas, early.rank) == (WORLD, rank)  # the rule is read at use
         records = load_demo_corpus()[:500]  # 500 does not divide by 3: padding is exercised
         plan = example_recipe("model_spec_midtraining").plan(records)
         scores = ReadabilityScorer().score([r["text"] for r in records])

@@ -1,0 +1,74 @@
+"""Lightning DDP on two CPU processes: one split, easy first, exact resume, the wrapper refused."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("lightning")
+
+SCRIPT = Path(__file__).parent / "scripts" / "lightning_train.py"
+N, BATCH, WORLD, STEPS, STOP = 100, 4, 2, 30, 16
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict]]:
+    out = tmp_path_factory.mktemp("lightning")
+    result = {}
+    for phase in ("full", "stop", "resume", "wrap"):
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        command = [sys.executable, str(SCRIPT), "--phase", phase, "--out", str(out)]
+        done = subprocess.run(
+            command, env=env, cwd=out, capture_output=True, text=True, timeout=600
+        )
+        assert done.returncode == 0, done.stderr[-6000:]
+        result[phase] = [json.loads((out / f"{phase}-{r}.json").read_text()) for r in range(2)]
+    return result
+
+
+def _share(order: list[int], rank: int) -> list[int]:
+    total = -(-len(order) // WORLD) * WORLD
+    padded = order + order[len(order) - (total - len(order)) :]
+    return padded[rank:total:WORLD]
+
+
+@pytest.mark.slow
+def test_lightning_ranks_split_once_and_read_easy_first(runs: dict) -> None:
+    full = runs["full"]
+    assert all(r["replicas"] == WORLD for r in full)  # the sampler splits; Lightning does not
+    orders = full[0]["orders"]
+    for rank, run in enumerate(full):
+        expected = []
+        for order in orders:  # Lightning calls set_epoch: epoch after epoch
+            share = _share(order, rank)
+            expected += [share[i : i + BATCH] for i in range(0, len(share), BATCH)]
+        assert run["batches"] == expected[:STEPS]
+    per_epoch = -(-N // (WORLD * BATCH))
+    first = [i for run in full for batch in run["batches"][:per_epoch] for i in batch]
+    assert sorted(set(first)) == list(range(N)) and len(first) - N < WORLD  # padding only
+    history = full[0]["history"]
+    competence = [h["curriculum/competence"] for h in history]
+    assert len(history) == STEPS and competence == sorted(competence)
+    assert history[0]["curriculum/difficulty"] < 25 < history[-1]["curriculum/difficulty"]
+    assert "curriculum/competence" in full[0]["metrics"]  # logged through pl_module.log
+
+
+@pytest.mark.slow
+def test_lightning_resume_mid_epoch_reads_what_the_uninterrupted_run_reads(runs: dict) -> None:
+    assert STOP % -(-N // (WORLD * BATCH)) != 0  # the checkpoint is inside an epoch
+    for rank in range(WORLD):
+        stopped, resumed = runs["stop"][rank]["batches"], runs["resume"][rank]["batches"]
+        assert len(stopped) == STOP
+        assert stopped + resumed == runs["full"][rank]["batches"]
+
+
+@pytest.mark.slow
+def test_lightning_own_distributed_sampler_is_refused(runs: dict) -> None:
+    for run in runs["wrap"]:
+        assert "pass Trainer(use_distributed_sampler=False)" in run["refused"]
+        assert run["batches"] == []
