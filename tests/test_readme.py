@@ -21,6 +21,11 @@ def test_readme_python_blocks_run() -> None:
         namespace: dict[str, object] = {}
         exec(compile(block, str(README), "exec"), namespace)
         sampler = namespace["sampler"]
+        assert sampler.num_replicas == 1  # type: ignore[attr-defined]
+        if "resumed" in namespace:  # the accelerate block: the rest of the epoch after 10 steps
+            assert len(list(namespace["resumed"])) == len(namespace["texts"]) - 320  # type: ignore[arg-type]
+        if "trainer" in namespace and "span" in namespace:  # Lightning ran its 20 steps
+            assert sampler.stats(20 * 32)["progress"] == 1.0  # type: ignore[attr-defined]
         if "for epoch" in block:
             assert sampler.epoch == 1  # type: ignore[attr-defined]  # the loop ran to the end
         assert len(list(sampler)) == len(namespace["texts"])  # type: ignore[arg-type]
