@@ -73,13 +73,13 @@ QUICKSTART = [
     new_markdown_cell(
         "Easy batches first, harder ones later. To checkpoint mid-epoch, save "
         "`sampler.state_dict()` (small, JSON-serialisable); a new sampler given it with "
-        "`load_state_dict` yields exactly the rest of the epoch."
+        "`load_state_dict` yields exactly the rest of the epoch, on any number of ranks."
     ),
     new_code_cell(
         "it = iter(sampler)\n"
         "head = [next(it) for _ in range(100)]\n"
         "state = sampler.state_dict()\n"
-        "print({k: state[k] for k in ('version', 'epoch', 'yielded', 'pacing', 'seed')})\n"
+        "print({k: state[k] for k in ('version', 'epoch', 'position', 'pacing', 'seed')})\n"
         "resumed = CurriculumSampler(scores, pacing='root', num_samples=steps * batch_size, "
         "seed=0)\n"
         "resumed.load_state_dict(state)\n"

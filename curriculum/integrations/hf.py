@@ -93,7 +93,7 @@ class CurriculumCallback(TrainerCallback):
         per_rank = len(loader)
         accum = args.gradient_accumulation_steps
         steps_per_epoch = max(per_rank // accum + int(per_rank % accum > 0), 1)
-        global_batch = args.per_device_train_batch_size * accum * args.world_size
+        global_batch = args.train_batch_size * accum * args.world_size
         self._geometry = (int(self.sampler.scores.shape[0]), steps_per_epoch, global_batch)
         self._last_seen = self.seen(state.global_step)
 
@@ -196,9 +196,7 @@ class CurriculumTrainer(Trainer):
     def global_batch_size(self) -> int:
         """Samples per optimizer step on all processes together."""
         args = self.args
-        return int(
-            args.per_device_train_batch_size * args.gradient_accumulation_steps * args.world_size
-        )
+        return int(args.train_batch_size * args.gradient_accumulation_steps * args.world_size)
 
     def _get_train_sampler(self, train_dataset: Any = None) -> CurriculumSampler:
         dataset: Any = self.train_dataset
@@ -209,7 +207,7 @@ class CurriculumTrainer(Trainer):
             args = self.args
             kwargs["num_samples"] = training_span(
                 len(dataset),
-                batch_size=args.per_device_train_batch_size,
+                batch_size=args.train_batch_size,  # per process (x GPUs under DataParallel)
                 max_steps=args.max_steps if args.max_steps > 0 else None,
                 epochs=None if args.max_steps > 0 else args.num_train_epochs,
                 grad_accum=args.gradient_accumulation_steps,
