@@ -190,3 +190,13 @@ def test_curriculum_trainer_refuses_what_would_break_the_curriculum(tmp_path: Pa
     assert sampler.seed == trainer.args.seed
     assert sampler.num_samples == 3 * 4  # 3 epochs (the default) of 4 samples
     assert sorted(i for b in loader for i in b["input_ids"][:, 0].tolist()) == [1, 1, 1, 1]
+    checkpoint = tmp_path / "checkpoint-1"
+    checkpoint.mkdir()
+    (checkpoint / "curriculum_sampler.json").write_text("{not json")
+    with pytest.raises(OSError, match=r"is not a curriculum checkpoint record"):
+        trainer._check_resume(sampler, str(checkpoint))
+    other = CurriculumSampler(np.array([4.0, 3, 2, 1]), num_replicas=1, rank=0)
+    record = {"global_batch_size": trainer.global_batch_size(), "state": other.state_dict()}
+    (checkpoint / "curriculum_sampler.json").write_text(json.dumps(record))
+    with pytest.raises(ValueError, match=r"scores_fingerprint: saved"):
+        trainer._check_resume(sampler, str(checkpoint))

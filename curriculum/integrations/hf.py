@@ -34,6 +34,7 @@ except ImportError as error:  # pragma: no cover - exercised without the extra i
         "curriculum.integrations.hf needs transformers and accelerate: pip install 'curriculum[hf]'"
     ) from error
 
+from curriculum._files import atomic_write
 from curriculum.datasets import check_map_style, dataset_scores
 from curriculum.sampler import CurriculumSampler
 from curriculum.span import training_span
@@ -256,8 +257,7 @@ class CurriculumTrainer(Trainer):
             "seen": seen,
             "state": sampler.state_dict_at(epoch, position),
         }
-        with open(path, "w", encoding="utf-8") as handle:
-            json.dump(record, handle)
+        atomic_write(path, lambda handle: handle.write(json.dumps(record).encode("utf-8")))
 
     def _check_resume(self, sampler: CurriculumSampler, checkpoint: str) -> None:
         path = os.path.join(checkpoint, CHECKPOINT_FILE)
