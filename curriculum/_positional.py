@@ -165,6 +165,12 @@ class PositionalSampler(Sampler[int]):
             if self._resume.epoch == epoch:
                 start, split = self._resume.position, self._resume.split
             self._resume = None
+        if self.drop_last and self._epoch_size() < self.num_replicas:
+            raise InvalidValueError(
+                f"drop_last=True with {self._epoch_size()} samples per epoch and "
+                f"num_replicas={self.num_replicas} leaves every rank empty; use drop_last=False "
+                "or more samples"
+            )
         if start == 0 and split == self._split:
             indices = self.indices(epoch)
             order_len = int(self.global_order(epoch).shape[0])

@@ -23,11 +23,17 @@ def _worker(rank: int, port: int, out: str) -> None:
     )
 
     early = CurriculumSampler(np.arange(10.0))  # built before the process group exists
+    tiny = CurriculumSampler(np.arange(2.0), drop_last=True)  # fine on 1 rank, not on 3
     dist.init_process_group(
         "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=WORLD
     )
     try:
         assert (early.num_replicas, early.rank) == (WORLD, rank)  # the rule is read at use
+        try:
+            list(tiny)
+            raise AssertionError("drop_last with 2 samples on 3 ranks iterated")
+        except ValueError as error:
+            assert "drop_last=True with 2 samples per epoch and num_replicas=3" in str(error)
         records = load_demo_corpus()[:500]  # 500 does not divide by 3: padding is exercised
         plan = example_recipe("model_spec_midtraining").plan(records)
         scores = ReadabilityScorer().score([r["text"] for r in records])

@@ -200,3 +200,41 @@ def test_curriculum_trainer_refuses_what_would_break_the_curriculum(tmp_path: Pa
     (checkpoint / "curriculum_sampler.json").write_text(json.dumps(record))
     with pytest.raises(ValueError, match=r"scores_fingerprint: saved"):
         trainer._check_resume(sampler, str(checkpoint))
+
+
+def test_callback_on_a_plain_trainer_fills_its_history(tmp_path: Path) -> None:
+    """Added after the integrations, it cannot reach them, but its history is complete."""
+    from transformers import GPT2Config, GPT2LMHeadModel, Trainer, TrainingArguments
+
+    from curriculum.integrations.hf import CurriculumCallback
+
+    ids = [[i % 16, (i + 1) % 16, (i + 2) % 16] for i in range(32)]
+    ds = datasets.Dataset.from_dict({"input_ids": ids, "labels": ids})
+    sampler = CurriculumSampler(np.arange(32.0), num_replicas=1, rank=0, num_samples=32)
+
+    class Plain(Trainer):
+        def _get_train_sampler(self, train_dataset=None):  # type: ignore[no-untyped-def]
+            return sampler
+
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=16, n_positions=8, n_embd=8, n_layer=1, n_head=1))
+    args = TrainingArguments(
+        output_dir=str(tmp_path),
+        per_device_train_batch_size=4,
+        max_steps=8,
+        logging_steps=2,
+        use_cpu=True,
+        report_to=[],
+        save_strategy="no",
+        disable_tqdm=True,
+    )
+    trainer = Plain(model=model, args=args, train_dataset=ds)
+    callback = CurriculumCallback()
+    trainer.add_callback(callback)
+    trainer.train()
+    assert callback.sampler is sampler  # found inside the accelerate-prepared DataLoader
+    assert [h["step"] for h in callback.history] == [2, 4, 6, 8]
+    assert [h["curriculum/progress"] for h in callback.history] == [0.25, 0.5, 0.75, 1.0]
+    difficulty = [h["curriculum/difficulty"] for h in callback.history]
+    assert difficulty[0] < difficulty[-1]
+    order = sampler.global_order(0).tolist()
+    assert difficulty[0] == pytest.approx(sampler.percentiles()[order[:8]].mean())
