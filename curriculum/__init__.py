@@ -45,6 +45,7 @@ from curriculum.scorers import (
     LengthScorer,
     ReadabilityScorer,
     Scorer,
+    TokenCountScorer,
     combine,
     get_scorer,
     percentile_rank,
@@ -52,13 +53,17 @@ from curriculum.scorers import (
 from curriculum.span import training_span
 
 if TYPE_CHECKING:
+    from curriculum.packing import PackedDataset
     from curriculum.recipes.sampler import RecipeSampler
     from curriculum.sampler import CurriculumSampler
+    from curriculum.seqlen import SeqLenWarmup
 
 __version__ = "0.1.0"
 
 _LAZY = {
     "CurriculumSampler": "curriculum.sampler",
+    "PackedDataset": "curriculum.packing",
+    "SeqLenWarmup": "curriculum.seqlen",
     "RecipeSampler": "curriculum.recipes.sampler",
 }
 
@@ -94,6 +99,7 @@ __all__ = [
     "LengthScorer",
     "ModeTagger",
     "Pacing",
+    "PackedDataset",
     "Phase",
     "ReadabilityScorer",
     "Recipe",
@@ -101,8 +107,10 @@ __all__ = [
     "ScheduleProfile",
     "ScoreCache",
     "Scorer",
+    "SeqLenWarmup",
     "SocialScene",
     "StaleCacheError",
+    "TokenCountScorer",
     "__version__",
     "combine",
     "curriculum_order",

