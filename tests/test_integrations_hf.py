@@ -238,3 +238,25 @@ def test_callback_on_a_plain_trainer_fills_its_history(tmp_path: Path) -> None:
     assert difficulty[0] < difficulty[-1]
     order = sampler.global_order(0).tolist()
     assert difficulty[0] == pytest.approx(sampler.percentiles()[order[:8]].mean())
+
+
+@pytest.mark.slow
+def test_trainer_trains_packed_blocks_in_order_with_a_warmup_and_resumes(runs: dict) -> None:
+    from curriculum import PackedDataset, ReadabilityScorer, load_demo_corpus
+
+    ranks = [r["packed"] for r in runs["trainer"]]
+    texts = [r["text"] for r in load_demo_corpus()[:N]]
+    sampler = CurriculumSampler(
+        ReadabilityScorer().score(texts), num_samples=N, seed=0, num_replicas=1, rank=0
+    )
+    data = PackedDataset([list(t.encode("utf-8")[:64]) for t in texts], sampler, 32, separator=10)
+    stream = [b["document_ids"].tolist() for b in data] + [b["document_ids"].tolist() for b in data]
+    assert ranks[0]["replicas"] == 1
+    for rank, run in enumerate(ranks):  # accelerate dispatches global batches of 2 x 2 blocks
+        for i, rows in enumerate(run["full"]):
+            g = i * 2 + rank
+            assert rows == stream[g * 2 : (g + 1) * 2]
+        assert run["stopped"] + run["resumed"] == run["full"]  # resumed exactly
+    widths = ranks[0]["widths"]  # 8 -> 32 tokens over 8 steps, multiples of 8
+    assert widths == [8, 8, 8, 16, 16, 16, 24, 24, 32, 32, 32, 32]
+    assert [h["curriculum/seq_length"] for h in ranks[0]["history"]] == [16, 24, 32, 32]

@@ -36,7 +36,9 @@ except ImportError as error:  # pragma: no cover - exercised without the extra i
 
 from curriculum._files import atomic_write
 from curriculum.datasets import check_map_style, dataset_scores
+from curriculum.packing import PackedDataset
 from curriculum.sampler import CurriculumSampler
+from curriculum.seqlen import SeqLenWarmup
 from curriculum.span import training_span
 
 __all__ = ["CHECKPOINT_FILE", "CurriculumCallback", "CurriculumTrainer", "find_sampler"]
@@ -56,7 +58,7 @@ def find_sampler(loader: Any) -> CurriculumSampler | None:
         seen.add(id(obj))
         if isinstance(obj, CurriculumSampler):
             return obj
-        stack.extend(getattr(obj, name, None) for name in ("sampler", "batch_sampler"))
+        stack.extend(getattr(obj, name, None) for name in ("sampler", "batch_sampler", "dataset"))
     return None
 
 
@@ -81,7 +83,9 @@ class CurriculumCallback(TrainerCallback):
     def __init__(self, sampler: CurriculumSampler | None = None) -> None:
         self.sampler = sampler
         self.history: list[dict[str, float]] = []
+        self.warmup: SeqLenWarmup | None = None  # set by CurriculumTrainer(seqlen_warmup=...)
         self._geometry: tuple[int, int, int] | None = None  # (epoch draws, steps/epoch, batch)
+        self._live = False  # a PackedDataset: documents per step vary, read the sampler's count
         self._last_seen = 0
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
@@ -90,6 +94,10 @@ class CurriculumCallback(TrainerCallback):
         if self.sampler is None:
             self.sampler = find_sampler(loader)
         if self.sampler is None or loader is None:
+            return
+        if isinstance(getattr(loader, "dataset", None), PackedDataset):
+            self._live = True
+            self._last_seen = self.sampler.samples_seen()
             return
         per_rank = len(loader)
         accum = args.gradient_accumulation_steps
@@ -107,17 +115,24 @@ class CurriculumCallback(TrainerCallback):
         return epochs * n + min(steps * global_batch, n)
 
     def metrics(self, global_step: int) -> dict[str, float]:
-        """The curriculum numbers after ``global_step`` steps (difficulty since the last log)."""
-        if self.sampler is None or self._geometry is None:
-            return {}
-        seen = self.seen(global_step)
+        """The curriculum numbers after ``global_step`` steps (difficulty since the last log).
+
+        With a :class:`~curriculum.PackedDataset` (documents per step vary) they are read at the
+        sampler's own count, which runs a prefetched batch or so ahead of training.
+        """
+        metrics: dict[str, float] = {}
+        if self.warmup is not None:
+            metrics["curriculum/seq_length"] = float(self.warmup.length(global_step))
+        if self.sampler is None or (self._geometry is None and not self._live):
+            return metrics
+        seen = self.sampler.samples_seen() if self._live else self.seen(global_step)
         stats = self.sampler.stats(seen, window=max(1, seen - self._last_seen))
         self._last_seen = seen
-        return {f"curriculum/{key}": value for key, value in stats.items()}
+        return {**{f"curriculum/{key}": value for key, value in stats.items()}, **metrics}
 
     def add_to(self, logs: dict[str, Any], global_step: int) -> None:
         """Add the numbers to a training log (one that reports ``loss``), once."""
-        if "loss" not in logs or "curriculum/progress" in logs:
+        if "loss" not in logs or any(key.startswith("curriculum/") for key in logs):
             return
         metrics = self.metrics(global_step)
         if metrics:
@@ -141,6 +156,10 @@ class CurriculumTrainer(Trainer):
     ``Trainer`` call ``set_epoch``, logs through a :class:`CurriculumCallback`, and resumes
     exactly with ``resume_from_checkpoint``.
 
+    A :class:`~curriculum.PackedDataset` as ``train_dataset`` (blocks packed in curriculum
+    order) brings its own sampler: give no ``scores`` then; accelerate dispatches its blocks
+    from the first process, so build its sampler global (the rank rule does under accelerate).
+
     Args:
         *args: as ``Trainer``.
         scores: one difficulty per training sample, or the name of a ``train_dataset`` column
@@ -148,6 +167,8 @@ class CurriculumTrainer(Trainer):
         sampler_kwargs: passed to :class:`CurriculumSampler` (``pacing``, ``c0``, ``full_at``,
             ``strata``, ``reverse``, ...). ``seed`` defaults to ``args.seed``; ``num_samples``
             (the span) defaults to the run's. Ranks are not settable: the sampler is global.
+        seqlen_warmup: a :class:`~curriculum.SeqLenWarmup` applied to every batch at the
+            optimizer step (so it resumes with the run), logged as ``curriculum/seq_length``.
         **kwargs: as ``Trainer``.
     """
 
@@ -156,9 +177,34 @@ class CurriculumTrainer(Trainer):
         *args: Any,
         scores: ArrayLike | str | None = None,
         sampler_kwargs: Mapping[str, Any] | None = None,
+        seqlen_warmup: SeqLenWarmup | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if seqlen_warmup is not None and not isinstance(seqlen_warmup, SeqLenWarmup):
+            raise InvalidValueError(
+                f"seqlen_warmup must be a SeqLenWarmup, but got {type(seqlen_warmup).__name__}"
+            )
+        self.seqlen_warmup = seqlen_warmup
+        self.curriculum_callback = CurriculumCallback()
+        self.curriculum_callback.warmup = seqlen_warmup
+        # Before the reporting integrations (index 0 is DefaultFlowCallback), so they see it.
+        self.callback_handler.callbacks.insert(1, self.curriculum_callback)
+        self.curriculum_sampler: CurriculumSampler | None = None
+        self._resume_dir: str | None = None
+        if isinstance(self.train_dataset, PackedDataset):
+            if scores is not None or sampler_kwargs:
+                raise InvalidValueError(
+                    "train_dataset is a PackedDataset, which brings its own sampler; drop "
+                    "scores= and sampler_kwargs= (build the sampler you pass to PackedDataset)"
+                )
+            sampler = self.train_dataset.sampler
+            if isinstance(sampler, CurriculumSampler):
+                self.curriculum_sampler = sampler
+                self.curriculum_callback.sampler = sampler
+            self.curriculum_scores: ArrayLike | str | None = None
+            self.sampler_kwargs: dict[str, Any] = {}
+            return
         if scores is None:
             raise InvalidValueError(
                 "CurriculumTrainer needs scores=: one difficulty per training sample, or the "
@@ -177,11 +223,6 @@ class CurriculumTrainer(Trainer):
                 "group_by_length=True orders batches by length, which replaces the curriculum; "
                 "set group_by_length=False (or score by length: scores=lengths)"
             )
-        self.curriculum_sampler: CurriculumSampler | None = None
-        self.curriculum_callback = CurriculumCallback()
-        # Before the reporting integrations (index 0 is DefaultFlowCallback), so they see it.
-        self.callback_handler.callbacks.insert(1, self.curriculum_callback)
-        self._resume_dir: str | None = None
 
     # -- the sampler ----------------------------------------------------------------------------
 
@@ -222,6 +263,12 @@ class CurriculumTrainer(Trainer):
         self.curriculum_callback.sampler = sampler
         return sampler
 
+    def training_step(self, model: Any, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        """``Trainer.training_step``, on sequences cut by the warm-up when one is set."""
+        if self.seqlen_warmup is not None:
+            inputs = self.seqlen_warmup(inputs, self.state.global_step)
+        return super().training_step(model, inputs, *args, **kwargs)
+
     def log(self, logs: dict[str, float], *args: Any, **kwargs: Any) -> None:
         """``Trainer.log``, with the curriculum numbers in every training log."""
         self.curriculum_callback.add_to(logs, self.state.global_step)
@@ -246,6 +293,8 @@ class CurriculumTrainer(Trainer):
         super()._save_checkpoint(model, trial)
         if self.curriculum_sampler is None or not self.args.should_save:
             return
+        if isinstance(self.train_dataset, PackedDataset):
+            return  # Trainer replays the packed stream deterministically up to the checkpoint
         folder = f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
         path = os.path.join(self._get_output_dir(trial=trial), folder, CHECKPOINT_FILE)
         seen = self.curriculum_callback.seen(self.state.global_step)

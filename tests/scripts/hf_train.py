@@ -23,7 +23,13 @@ import datasets
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel, TrainerCallback, TrainingArguments
 
-from curriculum import CurriculumSampler, ReadabilityScorer, load_demo_corpus
+from curriculum import (
+    CurriculumSampler,
+    PackedDataset,
+    ReadabilityScorer,
+    SeqLenWarmup,
+    load_demo_corpus,
+)
 from curriculum.errors import CurriculumError
 from curriculum.integrations.hf import CurriculumTrainer
 
@@ -51,12 +57,17 @@ class Recording(CurriculumTrainer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.batches: list[list[int]] = []
+        self.widths: list[int] = []
 
     def training_step(
         self, model: Any, inputs: dict[str, Any], num_items_in_batch: Any = None
     ) -> Any:
         self.batches.append(inputs.pop("idx").tolist())
         return super().training_step(model, inputs, num_items_in_batch)
+
+    def compute_loss(self, model: Any, inputs: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        self.widths.append(int(inputs["input_ids"].shape[1]))  # after the warm-up cut
+        return super().compute_loss(model, inputs, *args, **kwargs)
 
     def _load_optimizer_and_scheduler(self, checkpoint: Any) -> None:
         # transformers 4.57 maps the optimizer state to args.device, which is cpu:N in a CPU
@@ -120,6 +131,55 @@ def trainer(output_dir: str, accum: int, stop: int | None = None) -> Recording:
     return run
 
 
+def packed_texts() -> list[str]:
+    return [r["text"] for r in load_demo_corpus()[:N]]
+
+
+def packed(output_dir: str, stop: int | None = None) -> Recording:
+    """A PackedDataset of byte tokens in curriculum order, with a sequence-length warm-up."""
+    texts = packed_texts()
+    sampler = CurriculumSampler(ReadabilityScorer().score(texts), num_samples=N, seed=0)
+    data = PackedDataset(
+        [list(t.encode("utf-8")[:64]) for t in texts], sampler, BLOCK, separator=10
+    )
+
+    def collate_blocks(items: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        batch = {key: torch.stack([item[key] for item in items]) for key in items[0]}
+        batch["labels"] = batch["input_ids"].clone()
+        batch["idx"] = batch.pop("document_ids")
+        return batch
+
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(
+        GPT2Config(vocab_size=256, n_positions=BLOCK, n_embd=16, n_layer=1, n_head=2)
+    )
+    args = TrainingArguments(
+        output_dir=output_dir,
+        per_device_train_batch_size=2,
+        max_steps=12,
+        save_strategy="no" if stop is None else "steps",
+        save_steps=5,
+        logging_steps=3,
+        report_to=[],
+        use_cpu=True,
+        ddp_backend="gloo",
+        remove_unused_columns=False,
+        seed=0,
+        disable_tqdm=True,
+    )
+    warmup = SeqLenWarmup(BLOCK, total_steps=8, min_length=8)
+    run = Recording(
+        model=model,
+        args=args,
+        train_dataset=data,
+        data_collator=collate_blocks,
+        seqlen_warmup=warmup,
+    )
+    if stop is not None:
+        run.add_callback(StopAt(stop))
+    return run
+
+
 def summary(run: Recording) -> dict[str, Any]:
     sampler = run.curriculum_sampler
     assert sampler is not None
@@ -163,6 +223,22 @@ def main() -> None:
         elastic = trainer(str(out / "elastic"), opts.accum)
         elastic.train(resume_from_checkpoint=checkpoint)
         result["elastic"] = summary(elastic)
+    if opts.phase == "trainer":
+        full_packed = packed(str(out / "packed-full"))
+        full_packed.train()
+        stopped_packed = packed(str(out / "packed-stopped"), stop=5)
+        stopped_packed.train()
+        resumed_packed = packed(str(out / "packed-stopped"))
+        resumed_packed.train(resume_from_checkpoint=True)
+        sampler = full_packed.curriculum_sampler
+        result["packed"] = {
+            "full": full_packed.batches,
+            "stopped": stopped_packed.batches,
+            "resumed": resumed_packed.batches,
+            "widths": full_packed.widths,
+            "history": full_packed.curriculum_callback.history,
+            "replicas": None if sampler is None else sampler.num_replicas,
+        }
     if opts.phase in ("trainer", "accelerate"):
         from accelerate import Accelerator
         from torch.utils.data import DataLoader
