@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/scorer_speed.py
 	$(PY) benchmarks/embedding_speed.py
 	$(PY) benchmarks/streaming_speed.py
+	$(PY) benchmarks/packing.py
 
 notebooks: $(STAMP)
 	$(PY) scripts/build_notebooks.py
