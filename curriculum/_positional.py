@@ -36,6 +36,7 @@ __all__ = ["PositionalSampler", "Split", "framework_shards_batches"]
 
 STATE_VERSION = 3
 _CHUNK = 8192  # indices converted to Python ints at a time while iterating
+_MAX_RANKS = 1 << 16  # a saved split beyond this is corrupt (building its order would take long)
 
 Split = tuple[int, bool]  # (num_replicas, drop_last) an order was split with
 
@@ -68,7 +69,12 @@ class _Progress:
 
     @property
     def position(self) -> int:
-        """Global position: every rank has read as many indices as this one (lockstep)."""
+        """Global position: every rank has read as many indices as this one (lockstep).
+
+        A finished share is the whole epoch (with ``drop_last`` the trimmed tail is skipped).
+        """
+        if self.done:
+            return self.order_len
         return min(self.start + self.yielded * self.stride, self.order_len)
 
     @property
@@ -203,6 +209,9 @@ class PositionalSampler(Sampler[int]):
         """Set the epoch of the next iteration: the order depends on ``(seed, epoch)``.
 
         Without it, iterating again after a complete epoch starts the next epoch by itself.
+        "Complete" means this sampler was drained, which a prefetching ``DataLoader`` does a few
+        batches before training finishes them: when you break out of an epoch early and iterate
+        again, call ``set_epoch``.
         """
         self.epoch = check_int("epoch", epoch, minimum=0)
         self._epoch_pinned = True
@@ -261,22 +270,19 @@ class PositionalSampler(Sampler[int]):
         """Small JSON-serialisable state: how far the global order of the epoch has been read.
 
         Args:
-            consumed: global position to save, that is the samples of the current epoch the
-                training loop has consumed on all ranks together. Default: what this sampler
-                has yielded times the number of ranks. Pass it when a ``DataLoader`` with
-                workers or prefetching runs ahead of training: for a rank-split sampler it is
-                ``batches consumed on a rank * batch_size * num_replicas``; for a global sampler
-                under accelerate, ``batches consumed per process * batch_size *
-                num_processes``.
+            consumed: global position to save: the samples of the current epoch the training
+                loop has consumed on all ranks together, counted from the start of the epoch.
+                Default: what this sampler has yielded times the number of ranks. Pass it when a
+                ``DataLoader`` with workers or prefetching runs ahead of training: for a
+                rank-split sampler it is ``start + batches consumed on a rank * batch_size *
+                num_replicas``; for a global sampler under accelerate, ``start + batches
+                consumed per process * batch_size * num_processes``, where ``start`` is 0, or
+                the saved ``position`` when this epoch was resumed. A count past the end of the
+                epoch (padded last batches) means the whole epoch.
         """
         epoch, position, split, order_len = self._where()
         if consumed is not None:
-            position = check_int("consumed", consumed, minimum=0)
-            if position > order_len:
-                raise InvalidValueError(
-                    f"consumed={position} exceeds the {order_len} samples of epoch {epoch}'s "
-                    "global order; pass the samples consumed in this epoch, on all ranks together"
-                )
+            position = min(check_int("consumed", consumed, minimum=0), order_len)
         return self._state(epoch, position, split)
 
     def state_dict_at(self, epoch: int, position: int) -> dict[str, Any]:
@@ -386,12 +392,13 @@ def _check_split(value: Any) -> Split:
         and len(value) == 2
         and isinstance(value[0], int)
         and not isinstance(value[0], bool)
-        and value[0] >= 1
+        and 1 <= value[0] <= _MAX_RANKS
         and isinstance(value[1], bool)
     ):
         return (int(value[0]), bool(value[1]))
     raise InvalidValueError(
-        f"state_dict['split'] must be [num_replicas >= 1, drop_last], but got {value!r:.80}; "
+        f"state_dict['split'] must be [num_replicas in 1..{_MAX_RANKS}, drop_last], but got "
+        f"{value!r:.80}; "
         "the state is corrupt"
     )
 

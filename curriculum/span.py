@@ -7,7 +7,7 @@ import math
 from curriculum._validation import check_int
 from curriculum.errors import InvalidValueError
 
-__all__ = ["training_span"]
+__all__ = ["steps_in_epoch", "training_span"]
 
 
 def training_span(
@@ -56,18 +56,44 @@ def training_span(
             f"epochs={epochs!r}"
         )
     global_batch = batch * world
-    batches = n // global_batch if drop_last else -(-n // global_batch)  # per rank and epoch
-    if batches == 0:
-        raise InvalidValueError(
-            f"drop_last=True with dataset_size={n} below one global batch ({batch} x {world} "
-            "ranks) trains on nothing; use drop_last=False or a smaller batch"
-        )
-    steps_per_epoch = max(-(-batches // accum), 1)
+    steps_per_epoch = steps_in_epoch(
+        n, batch_size=batch, grad_accum=accum, world_size=world, drop_last=drop_last
+    )
     if max_steps is not None:
         steps = check_int("max_steps", max_steps, minimum=1)
     else:
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, float)) or not epochs > 0:
-            raise InvalidValueError(f"epochs must be a number > 0, but got epochs={epochs!r}")
+        if (
+            isinstance(epochs, bool)
+            or not isinstance(epochs, (int, float))
+            or not 0 < epochs < float("inf")
+        ):
+            raise InvalidValueError(
+                f"epochs must be a finite number > 0, but got epochs={epochs!r}"
+            )
         steps = math.ceil(epochs * steps_per_epoch)
     full, rest = divmod(steps, steps_per_epoch)
     return max(1, full * n + min(rest * accum * global_batch, n))
+
+
+def steps_in_epoch(
+    dataset_size: int,
+    *,
+    batch_size: int,
+    grad_accum: int = 1,
+    world_size: int = 1,
+    drop_last: bool = False,
+) -> int:
+    """Optimizer steps per epoch, as Hugging Face ``Trainer`` counts them.
+
+    Raises:
+        InvalidValueError: with ``drop_last``, the dataset is smaller than one global batch.
+    """
+    global_batch = batch_size * world_size
+    batches = dataset_size // global_batch if drop_last else -(-dataset_size // global_batch)
+    if batches == 0:
+        raise InvalidValueError(
+            f"drop_last=True with dataset_size={dataset_size} below one global batch "
+            f"({batch_size} x {world_size} ranks) trains on nothing; use drop_last=False or a "
+            "smaller batch"
+        )
+    return max(-(-batches // grad_accum), 1)

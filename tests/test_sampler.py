@@ -310,8 +310,7 @@ def test_state_saved_with_consumed_counts_what_training_read() -> None:
     fresh = CurriculumSampler(_scores(100), num_replicas=4, rank=3)
     fresh.load_state_dict(state)
     assert list(fresh) == sampler.global_order()[40:][3::4].tolist()
-    with pytest.raises(ValueError, match=r"consumed=101 exceeds the 100 samples of epoch 0"):
-        sampler.state_dict(consumed=101)
+    assert sampler.state_dict(consumed=128)["position"] == 100  # padded last batches: all
     with pytest.raises(ValueError, match=r"consumed must be an integer >= 0, but got"):
         sampler.state_dict(consumed=-1)
 
@@ -339,8 +338,8 @@ def test_corrupt_position_is_refused() -> None:
         sampler.load_state_dict({**state, "position": 11})
     with pytest.raises(ValueError, match=r"state_dict\['position'\] must be an integer >= 0"):
         sampler.load_state_dict({**state, "position": -1})
-    for split in ([0, False], [2], "x", [2, "no"], [True, False]):
-        with pytest.raises(ValueError, match=r"state_dict\['split'\] must be \[num_replicas"):
+    for split in ([0, False], [2], "x", [2, "no"], [True, False], [10**7, False]):
+        with pytest.raises(ValueError, match=r"state_dict\['split'\] must be \[num_replicas in"):
             sampler.load_state_dict({**state, "split": split})
 
 
@@ -518,3 +517,18 @@ def test_a_tampered_state_with_odd_types_is_refused_cleanly() -> None:
         sampler.load_state_dict({**state, "seed": np.array([0, 0])})
     with pytest.raises(ValueError, match=r"pacing: saved"):
         sampler.load_state_dict({**state, "pacing": object()})
+
+
+def test_a_drop_last_state_at_the_end_of_an_epoch_resumes_the_next_epoch() -> None:
+    """The trimmed tail is not left over: a finished share is the whole epoch."""
+    samplers = [
+        CurriculumSampler(_scores(10), num_replicas=4, rank=r, drop_last=True) for r in range(4)
+    ]
+    for s in samplers:
+        list(s)
+    state = samplers[1].state_dict()
+    assert (state["epoch"], state["position"]) == (0, 10)
+    one = CurriculumSampler(_scores(10))  # resumed on one rank
+    one.load_state_dict(state)
+    assert list(one) == []  # nothing of epoch 0 is left...
+    assert list(one) == one.indices(1).tolist()  # ...and the next iteration is epoch 1

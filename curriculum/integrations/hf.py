@@ -9,9 +9,10 @@ global order on all processes together.
 Resuming with ``resume_from_checkpoint`` replays the sampler's deterministic order up to the
 checkpoint (``Trainer`` skips the batches already trained), so the batches after the resume
 are the ones the uninterrupted run reads, on every rank. That holds on another number of
-processes too when the global batch (per-device batch x accumulation x processes) is the same,
-as elastic training keeps it; a checkpoint records the curriculum settings and the global batch,
-and a resume that differs in either is refused with the reason.
+processes too when the global batch (per-device batch x accumulation x processes) and so the
+steps per epoch are the same, as elastic training keeps them; a checkpoint records the
+curriculum settings, the global batch and the steps per epoch, and a resume that differs in any
+is refused with the reason.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from curriculum.datasets import check_map_style, dataset_scores
 from curriculum.packing import PackedDataset
 from curriculum.sampler import CurriculumSampler
 from curriculum.seqlen import SeqLenWarmup
-from curriculum.span import training_span
+from curriculum.span import steps_in_epoch, training_span
 
 __all__ = ["CHECKPOINT_FILE", "CurriculumCallback", "CurriculumTrainer", "find_sampler"]
 
@@ -102,7 +103,10 @@ class CurriculumCallback(TrainerCallback):
         per_rank = len(loader)
         accum = args.gradient_accumulation_steps
         steps_per_epoch = max(per_rank // accum + int(per_rank % accum > 0), 1)
-        global_batch = args.train_batch_size * accum * args.world_size
+        per_step = getattr(loader, "total_batch_size", None)  # accelerate: batch x processes
+        if not isinstance(per_step, int):
+            per_step = args.train_batch_size * args.world_size
+        global_batch = per_step * accum
         self._geometry = (int(self.sampler.scores.shape[0]), steps_per_epoch, global_batch)
         self._last_seen = self.seen(state.global_step)
 
@@ -235,10 +239,25 @@ class CurriculumTrainer(Trainer):
             return dataset_scores(dataset, score_column=self.curriculum_scores)
         return np.asarray(self.curriculum_scores)
 
+    def _batch_size(self) -> int:
+        """The per-process batch ``Trainer`` trains with (restored from a checkpoint too)."""
+        size = getattr(self, "_train_batch_size", None)
+        return int(size if isinstance(size, int) else self.args.train_batch_size)
+
     def global_batch_size(self) -> int:
         """Samples per optimizer step on all processes together."""
         args = self.args
-        return int(args.train_batch_size * args.gradient_accumulation_steps * args.world_size)
+        return self._batch_size() * args.gradient_accumulation_steps * args.world_size
+
+    def _steps_per_epoch(self, dataset_size: int) -> int:
+        args = self.args
+        return steps_in_epoch(
+            dataset_size,
+            batch_size=self._batch_size(),
+            grad_accum=args.gradient_accumulation_steps,
+            world_size=args.world_size,
+            drop_last=args.dataloader_drop_last,
+        )
 
     def _get_train_sampler(self, train_dataset: Any = None) -> CurriculumSampler:
         dataset: Any = self.train_dataset
@@ -249,7 +268,7 @@ class CurriculumTrainer(Trainer):
             args = self.args
             kwargs["num_samples"] = training_span(
                 len(dataset),
-                batch_size=args.train_batch_size,  # per process (x GPUs under DataParallel)
+                batch_size=self._batch_size(),  # per process (x GPUs under DataParallel)
                 max_steps=args.max_steps if args.max_steps > 0 else None,
                 epochs=None if args.max_steps > 0 else args.num_train_epochs,
                 grad_accum=args.gradient_accumulation_steps,
@@ -303,6 +322,7 @@ class CurriculumTrainer(Trainer):
         sampler = self.curriculum_sampler
         record = {
             "global_batch_size": self.global_batch_size(),
+            "steps_per_epoch": self._steps_per_epoch(n),
             "seen": seen,
             "state": sampler.state_dict_at(epoch, position),
         }
@@ -328,11 +348,29 @@ class CurriculumTrainer(Trainer):
             args = self.args
             raise InvalidValueError(
                 f"the checkpoint was trained with a global batch of {saved_batch} samples per "
-                f"step, this run takes {self.global_batch_size()} "
-                f"(per_device_train_batch_size={args.per_device_train_batch_size} x "
+                f"step, this run takes {self.global_batch_size()} (batch "
+                f"{self._batch_size()} per process, restored from the checkpoint, x "
                 f"gradient_accumulation_steps={args.gradient_accumulation_steps} x "
                 f"{args.world_size} processes): Trainer counts steps, so the data after the "
                 "resume would not continue the saved order. Keep the global batch: on fewer "
-                "processes raise gradient_accumulation_steps (or the per-device batch)"
+                "processes raise gradient_accumulation_steps as much"
             )
-        sampler.check_state_dict(state)  # refuses other scores, pacing, seed or span
+        saved_steps = record.get("steps_per_epoch")
+        steps = self._steps_per_epoch(int(sampler.scores.shape[0]))
+        if saved_steps is not None and saved_steps != steps:
+            raise InvalidValueError(
+                f"the checkpoint's epochs had {saved_steps} optimizer steps, this run's have "
+                f"{steps} (dataloader_drop_last=True drops a different tail with "
+                f"{args.world_size} processes): Trainer would resume at another place in the "
+                "order. Resume with the saved number of processes and accumulation, or with "
+                "dataloader_drop_last=False"
+            )
+        try:
+            sampler.check_state_dict(state)  # refuses other scores, pacing, seed or span
+        except InvalidValueError as error:
+            raise InvalidValueError(
+                f"{error}\nUnder CurriculumTrainer the span (num_samples) comes from max_steps "
+                "or num_train_epochs: keep them, the scores and sampler_kwargs as in the saved "
+                "run. To train past the saved run, pass sampler_kwargs={'num_samples': <saved "
+                "num_samples>} (the curriculum ends where it did, then plain shuffling)"
+            ) from error

@@ -128,8 +128,11 @@ class CurriculumCallback(pl.Callback):
 
     def state_dict(self) -> dict[str, Any]:
         """The sampler's state at the batches trained so far (an epoch's end: the next epoch)."""
-        if self._epoch is None:
-            return {"sampler": self.sampler.state_dict()}
+        if self._epoch is None:  # no batch trained yet: where the run starts, not the prefetch
+            epoch, position = (
+                self._resumed if self._resumed is not None else (self.sampler.epoch, 0)
+            )
+            return {"sampler": self.sampler.state_dict_at(epoch, position)}
         size = int(self.sampler.global_order(self._epoch).shape[0])
         if self._position >= size:
             return {"sampler": self.sampler.state_dict_at(self._epoch + 1, 0)}

@@ -255,24 +255,28 @@ def main() -> None:
             return accelerator.prepare(plain), sampler
 
         full_loader, sampler = loader()
-        full = [batch["idx"].tolist() for batch in full_loader]
-        cut = 5
+        full = [batch["idx"].tolist() for batch in full_loader]  # epoch 0
+        full += [batch["idx"].tolist() for batch in full_loader]  # epoch 1 (accelerate counts)
+        cut = 12 + 5  # 12 batches per process and epoch: stop 5 batches into epoch 1
         head_loader, head_sampler = loader()
         head: list[list[int]] = []
-        for i, batch in enumerate(head_loader):
-            head.append(batch["idx"].tolist())
-            if i + 1 == cut:
-                break
-        consumed = cut * BATCH * accelerator.num_processes
+        for _ in range(2):
+            for batch in head_loader:
+                head.append(batch["idx"].tolist())
+                if len(head) == cut:
+                    break
+        consumed = 5 * BATCH * accelerator.num_processes  # in epoch 1, from its start
         state = json.loads(json.dumps(head_sampler.state_dict(consumed=consumed)))
         rest_loader, _ = loader(state)
+        rest_loader.set_epoch(state["epoch"])  # accelerate sets the epoch from its own counter
         rest = [batch["idx"].tolist() for batch in rest_loader]
         result["accelerate"] = {
             "replicas": sampler.num_replicas,
             "full": full,
             "head": head,
             "rest": rest,
-            "order": sampler.global_order(0).tolist(),
+            "order": sampler.global_order(0).tolist() + sampler.global_order(1).tolist(),
+            "state_epoch": state["epoch"],
             "processes": accelerator.num_processes,
         }
     (out / f"{opts.phase}-{rank}.json").write_text(json.dumps(result))
