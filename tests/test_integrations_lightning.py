@@ -72,3 +72,50 @@ def test_lightning_own_distributed_sampler_is_refused(runs: dict) -> None:
     for run in runs["wrap"]:
         assert "pass Trainer(use_distributed_sampler=False)" in run["refused"]
         assert run["batches"] == []
+
+
+def test_callback_logs_the_sequence_length_warmup_in_one_process(tmp_path: Path) -> None:
+    import lightning.pytorch as pl
+    import numpy as np
+    import torch
+    from torch.utils.data import DataLoader
+
+    from curriculum import CurriculumSampler, SeqLenWarmup
+    from curriculum.integrations.lightning import CurriculumCallback
+
+    warmup = SeqLenWarmup(32, total_steps=4, min_length=8)
+    widths: list[int] = []
+
+    class Model(pl.LightningModule):
+        def __init__(self) -> None:
+            super().__init__()
+            self.weight = torch.nn.Parameter(torch.zeros(1))
+
+        def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+            batch = warmup(batch, self.trainer.global_step)
+            widths.append(batch["input_ids"].shape[1])
+            return (self.weight - batch["input_ids"].float().mean()).pow(2).sum()
+
+        def configure_optimizers(self) -> torch.optim.Optimizer:
+            return torch.optim.SGD(self.parameters(), lr=0.01)
+
+    rows = [{"input_ids": torch.arange(32)} for _ in range(24)]
+    sampler = CurriculumSampler(np.arange(24.0), num_samples=24)
+    callback = CurriculumCallback(sampler, warmup=warmup)
+    trainer = pl.Trainer(
+        accelerator="cpu",
+        devices=1,
+        max_steps=6,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=tmp_path,
+        callbacks=[callback],
+    )
+    trainer.fit(Model(), DataLoader(rows, batch_size=4, sampler=sampler))
+    assert widths == [8, 8, 16, 24, 32, 32]
+    assert [h["curriculum/seq_length"] for h in callback.history] == widths  # what was trained
+    assert trainer.callback_metrics["curriculum/seq_length"] == 32
+    with pytest.raises(TypeError, match=r"warmup must be a SeqLenWarmup"):
+        CurriculumCallback(sampler, warmup=3)  # type: ignore[arg-type]

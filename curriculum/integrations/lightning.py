@@ -29,6 +29,7 @@ except ImportError as error:  # pragma: no cover - exercised without the extra i
 
 from curriculum._positional import PositionalSampler
 from curriculum.sampler import CurriculumSampler
+from curriculum.seqlen import SeqLenWarmup
 
 __all__ = ["CurriculumCallback"]
 
@@ -52,21 +53,31 @@ class CurriculumCallback(pl.Callback):
     Args:
         sampler: the sampler of the training ``DataLoader``.
         log: whether to log the curriculum numbers.
+        warmup: a :class:`~curriculum.SeqLenWarmup` your ``training_step`` applies at
+            ``trainer.global_step``; its length is logged as ``curriculum/seq_length``.
     """
 
-    def __init__(self, sampler: PositionalSampler, *, log: bool = True) -> None:
+    def __init__(
+        self, sampler: PositionalSampler, *, log: bool = True, warmup: SeqLenWarmup | None = None
+    ) -> None:
         if not isinstance(sampler, PositionalSampler):
             raise InvalidTypeError(
                 "sampler must be a CurriculumSampler or RecipeSampler, but got "
                 f"{type(sampler).__name__}"
             )
+        if warmup is not None and not isinstance(warmup, SeqLenWarmup):
+            raise InvalidTypeError(
+                f"warmup must be a SeqLenWarmup, but got {type(warmup).__name__}"
+            )
         self.sampler = sampler
         self.log = bool(log)
+        self.warmup = warmup
         self.history: list[dict[str, float]] = []
         self._batch_size: int | None = None
         self._epoch: int | None = None  # epoch being trained and its global position
         self._position = 0
         self._resumed: tuple[int, int] | None = None
+        self._batch_step = 0
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         """Refuse Lightning's own distributed sampler when training on several ranks."""
@@ -96,6 +107,7 @@ class CurriculumCallback(pl.Callback):
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, batch_idx: int
     ) -> None:
         """Start counting an epoch at its first batch (or where a resume put it)."""
+        self._batch_step = trainer.global_step  # the step this batch trains (for the warm-up)
         epoch = self.sampler.epoch
         if self._epoch != epoch:
             self._epoch = epoch
@@ -119,10 +131,16 @@ class CurriculumCallback(pl.Callback):
         before = self._position
         self._position = min(size, before + step)
         sampler = self.sampler
-        if self.log and isinstance(sampler, CurriculumSampler):
+        if not self.log:
+            return
+        metrics: dict[str, float] = {}
+        if isinstance(sampler, CurriculumSampler):
             seen = self._epoch * int(sampler.scores.shape[0]) + self._position
             stats = sampler.stats(seen, window=max(1, self._position - before))
             metrics = {f"curriculum/{key}": value for key, value in stats.items()}
+        if self.warmup is not None:
+            metrics["curriculum/seq_length"] = float(self.warmup.length(self._batch_step))
+        if metrics:
             pl_module.log_dict(metrics, on_step=True, on_epoch=False)
             self.history.append({"step": float(trainer.global_step), **metrics})
 
