@@ -18,8 +18,8 @@ from torch.utils.data import IterableDataset, Sampler, get_worker_info
 from curriculum._positional import PositionalSampler
 from curriculum._validation import check_int
 from curriculum.datasets import check_map_style
-from curriculum.errors import InvalidTypeError, InvalidValueError
-from curriculum.fingerprint import canonical_json
+from curriculum.errors import InvalidTypeError, InvalidValueError, MissingFieldError
+from curriculum.fingerprint import callable_name, canonical_json, fingerprint_json
 
 __all__ = ["PackedDataset"]
 
@@ -37,21 +37,25 @@ class PackedDataset(IterableDataset):
 
     * ``input_ids``: the tokens;
     * ``position_ids``: position inside each document piece, restarting at 0 where a document
-      (or its continuation) starts in the block, the boundary format of packed sequences in
-      Hugging Face models (flash attention);
+      (or its continuation) starts in the block, as Hugging Face's flattening collator marks
+      packed sequences for flash-attention models;
     * ``document_ids``: the dataset index each token comes from (``-1`` for padding), to build a
-      block-diagonal attention mask;
-    * ``attention_mask``: 1 for tokens, 0 for the padding of a final partial block.
+      block-diagonal attention mask (with a plain mask, a block's documents see each other);
+    * ``attention_mask``: 1 for tokens, 0 for the padding of a share's final partial block.
 
     Documents with no tokens (and no separator) add nothing. The final partial block of an
     epoch is padded with ``pad_id`` (or dropped with ``drop_last=True``).
 
-    Ranks come from the sampler (each rank packs its own share). With ``num_workers`` > 0, worker
-    ``w`` of ``W`` packs the documents at positions ``w, w + W, ...`` of the sampler's order, so
-    the workers pack disjoint shares that together hold every document once, each in
-    curriculum order. :meth:`state_dict` is the epoch, the position of the document being packed
-    and how many of its tokens are already out; torchdata's ``StatefulDataLoader`` keeps one per
-    worker and resumes exactly. :meth:`set_epoch` passes the epoch to the sampler.
+    Ranks come from the sampler (each rank packs its own share; their block counts differ by a
+    few per epoch, so train a fixed number of steps). With ``num_workers`` > 0, worker ``w`` of
+    ``W`` packs the documents at positions ``w, w + W, ...`` of the sampler's order, so the
+    workers pack disjoint shares that together hold every document once, each in curriculum
+    order; workers get a copy of the dataset, so call :meth:`set_epoch` (which passes the epoch
+    to the sampler) every epoch. :meth:`state_dict` is the epoch, the position of the document
+    being packed and how many of its tokens are already out (a finished share: the end of the
+    epoch); torchdata's ``StatefulDataLoader`` keeps one per worker and resumes exactly. A state
+    from another block length, separator, corpus, rank or sampler is refused. A sampler without
+    ``set_epoch`` (a plain ``RandomSampler``) is recorded as epoch 0: resume it within an epoch.
 
     Args:
         token_ids: map-style dataset of token-id lists (or of texts, with ``tokenizer``).
@@ -101,6 +105,8 @@ class PackedDataset(IterableDataset):
             )
         self._where: tuple[int, int, int] = (self._epoch(), 0, 0)  # epoch, position, offset
         self._resume: tuple[int, int, int] | None = None
+        self._end = 0
+        self._corpus: str | None = None
 
     # -- the order ------------------------------------------------------------------------------
 
@@ -114,15 +120,25 @@ class PackedDataset(IterableDataset):
             self.sampler.set_epoch(epoch)
         if self._resume is not None and self._resume[0] != epoch:
             self._resume = None
+        if self._resume is None:
+            self._where = (epoch, 0, 0)  # a state saved now starts that epoch
 
     def _documents(
         self, order: Iterator[int], skip: int, worker: int, workers: int
     ) -> Iterator[tuple[int, int, NDArray[np.int64]]]:
         """``(position, index, tokens)`` of this worker's documents from position ``skip`` on."""
         pending: list[tuple[int, int]] = []
+        count = len(self.token_ids)
+        end = 0
         for position, index in enumerate(order):
+            end = position + 1
             if position < skip or position % workers != worker:
                 continue
+            if not 0 <= index < count:
+                raise InvalidValueError(
+                    f"the sampler gave index {index}, outside token_ids (0..{count - 1}); build "
+                    "the sampler over these documents"
+                )
             if self._tokenizer is None:
                 yield position, index, self._ids(index)
                 continue
@@ -132,16 +148,31 @@ class PackedDataset(IterableDataset):
                 pending = []
         if pending:
             yield from self._tokenize(pending)
+        self._end = max(end, skip)  # positions of this epoch's order (a finished share: here)
 
     def _ids(self, index: int) -> NDArray[np.int64]:
         item = self.token_ids[index]
         if isinstance(item, dict) or hasattr(item, "keys"):
+            if "input_ids" not in item:
+                raise MissingFieldError(
+                    f"token_ids[{index}] is a mapping without 'input_ids' (keys "
+                    f"{sorted(item)}); pass lists of token ids, or items holding 'input_ids'"
+                )
             item = item["input_ids"]
-        ids = np.asarray(item.tolist() if isinstance(item, torch.Tensor) else item)
+        if isinstance(item, str):
+            raise InvalidTypeError(f"token_ids[{index}] is a text; pass tokenizer= to pack texts")
+        try:
+            ids = np.asarray(item.tolist() if isinstance(item, torch.Tensor) else item)
+        except (TypeError, ValueError):  # ragged or not numbers: numpy cannot make an array
+            ids = np.asarray([None])
         if ids.ndim != 1 or not (ids.size == 0 or np.issubdtype(ids.dtype, np.integer)):
             raise InvalidTypeError(
-                f"token_ids[{index}] must be a 1-D list of token ids, but got an array of shape "
-                f"{ids.shape} and dtype {ids.dtype}; pass tokenizer= to pack texts"
+                f"token_ids[{index}] must be a 1-D list of token ids, but got "
+                f"{type(item).__name__} {str(item)[:60]}; pass tokenizer= to pack texts"
+            )
+        if ids.size and (ids.min() < 0 or ids.max() > np.iinfo(np.int64).max):
+            raise InvalidValueError(
+                f"token_ids[{index}] holds token id {int(ids.min())}: ids must be >= 0"
             )
         return self._with_separator(ids.astype(np.int64, copy=False))
 
@@ -177,6 +208,7 @@ class PackedDataset(IterableDataset):
             self._resume = None
             if hasattr(self.sampler, "set_epoch"):
                 self.sampler.set_epoch(epoch)
+        self._end = skip
         order = iter(self.sampler)  # now, so that the sampler settles the epoch
         epoch = self._epoch()
         self._where = (epoch, skip, offset)
@@ -217,8 +249,8 @@ class PackedDataset(IterableDataset):
                         self._where = (epoch, position, t)
                     else:
                         upcoming, peeked = next(docs, None), True
-                        after = (epoch + 1, 0) if upcoming is None else (epoch, upcoming[0])
-                        self._where = (*after, 0)
+                        after = self._end if upcoming is None else upcoming[0]
+                        self._where = (epoch, after, 0)
                     yield _block(ids, pos, doc, length)
                     fill = 0
             current = upcoming if peeked else next(docs, None)
@@ -227,11 +259,33 @@ class PackedDataset(IterableDataset):
             ids[fill:] = pad
             pos[fill:] = 0
             doc[fill:] = -1
-            self._where = (epoch + 1, 0, 0)
+            self._where = (epoch, self._end, 0)
             yield _block(ids, pos, doc, fill)
-        self._where = (epoch + 1, 0, 0)
+        self._where = (epoch, self._end, 0)  # this share is done: the rest of the epoch is empty
 
     # -- Stateful -------------------------------------------------------------------------------
+
+    def _corpus_fingerprint(self) -> str:
+        """Hash of up to 1,000 documents spread over the corpus, and the tokenizer (cached)."""
+        if self._corpus is None:
+            n = len(self.token_ids)
+            picks = sorted({n * k // 1000 for k in range(min(n, 1000))})
+            sample = []
+            for i in picks:
+                item = self.token_ids[i]
+                if hasattr(item, "keys"):
+                    item = item.get("input_ids", "")
+                sample.append(item if isinstance(item, str) else np.asarray(item).tolist())
+            tokenizer = None
+            if self._tokenizer is not None:
+                from curriculum.scorers.tokens import tokenizer_fingerprint
+
+                try:
+                    tokenizer = tokenizer_fingerprint(self._tokenizer)
+                except InvalidValueError:  # a plain callable: known by its name only
+                    tokenizer = callable_name(self._tokenizer)
+            self._corpus = fingerprint_json({"n": n, "sample": sample, "tokenizer": tokenizer})
+        return self._corpus
 
     def _config(self) -> dict[str, Any]:
         config: dict[str, Any] = {
@@ -239,9 +293,14 @@ class PackedDataset(IterableDataset):
             "separator": self.separator,
             "drop_last": self.drop_last,
             "documents": len(self.token_ids),
+            "corpus": self._corpus_fingerprint(),
         }
         if isinstance(self.sampler, PositionalSampler):
-            config["sampler"] = self.sampler._config()
+            # The position counts this rank's share of the order: rank and ranks must match.
+            config["sampler.num_replicas"] = self.sampler.num_replicas
+            config["sampler.rank"] = self.sampler.rank
+            for key, value in self.sampler._config().items():
+                config[f"sampler.{key}"] = value
         return config
 
     def state_dict(self) -> dict[str, Any]:

@@ -18,16 +18,23 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
 import torch
 
 from curriculum._validation import check_int
 from curriculum.errors import InvalidTypeError, InvalidValueError
-from curriculum.fingerprint import canonical_json
+from curriculum.fingerprint import callable_name, canonical_json
 from curriculum.pacing import Pacing
 
 __all__ = ["SeqLenWarmup"]
 
-_PADS = {"input_ids": None, "labels": -100, "attention_mask": 0, "position_ids": 0}
+_PADS = {
+    "input_ids": None,
+    "labels": -100,
+    "attention_mask": 0,
+    "position_ids": 0,
+    "token_type_ids": 0,
+}
 _SCHEDULES = ("fixed_linear", "fixed_root")
 
 
@@ -40,14 +47,17 @@ class SeqLenWarmup:
     runs in ``DataLoader`` workers, which do not know it. ``CurriculumTrainer(seqlen_warmup=...)``
     applies it for you and logs ``curriculum/seq_length``.
 
-    Every 2-D tensor of the batch whose second dimension is the sequence (``input_ids``,
-    ``attention_mask``, ``labels``, ``position_ids``, ``document_ids``, ...) is cut alike:
+    Every tensor of shape ``(batch, sequence, ...)`` (``input_ids``, ``attention_mask``,
+    ``labels``, ``position_ids``, ``document_ids``, ``inputs_embeds``, ...) is cut alike; other
+    per-row tensors ``(batch,)`` follow their rows, other entries pass through, and a per-row
+    tensor of another length, or a ``(batch, sequence, sequence)`` mask, is refused:
 
     * ``mode="truncate"`` keeps the first ``length`` tokens of each row (DeepSpeed's choice);
     * ``mode="split"`` cuts each row into rows of ``length`` tokens, so no token is dropped: the
       batch gets more, shorter rows, and the last piece of each row is padded (``pad_id``;
-      ``labels`` with -100, ``attention_mask`` and ``position_ids`` with 0, others with -1).
-      ``position_ids`` of a piece that starts inside a document restart at 0.
+      ``labels`` with -100, ``attention_mask``, ``position_ids`` and ``token_type_ids`` with 0,
+      others with -1). ``position_ids`` of a piece that starts inside a document restart at 0. A
+      right-padded row can give pieces of padding only (mask 0, labels -100).
 
     Args:
         max_length: the full sequence length, reached at ``total_steps``.
@@ -111,17 +121,21 @@ class SeqLenWarmup:
             return t
         if self.schedule == "fixed_root":
             return float(t ** (1.0 / self.root_degree))
-        value = float(torch.as_tensor(self.schedule(t), dtype=torch.float64).reshape(-1)[0])  # type: ignore[operator]
-        if not 0.0 <= value <= 1.0 or math.isnan(value):
+        raw = self.schedule(t)  # type: ignore[operator]
+        try:
+            value = float(np.asarray(raw, dtype=np.float64).item())
+        except (TypeError, ValueError):  # not one real number: numpy cannot convert it
+            value = float("nan")
+        if not 0.0 <= value <= 1.0:
             raise InvalidValueError(
-                f"schedule({t}) returned {value}, outside [0, 1]; it must give the share of the "
-                "way from min_length to max_length"
+                f"schedule({t}) returned {raw!r:.60}, not a number in [0, 1]; it must give the "
+                "share of the way from min_length to max_length"
             )
         return value
 
     def length(self, step: int | None = None) -> int:
         """The maximum sequence length at ``step`` (default: the internal step counter)."""
-        step = self.steps if step is None else step
+        step = self.steps if step is None else check_int("step", step, minimum=0)
         if step >= self.total_steps:
             return self.max_length
         raw = math.floor(self.min_length + (self.max_length - self.min_length) * self.share(step))
@@ -149,29 +163,33 @@ class SeqLenWarmup:
         rows, width = ids.shape
         if width <= length:
             return dict(batch)
-        out: dict[str, Any] = {}
         pieces = -(-width // length)
+        out: dict[str, Any] = {}
         for key, value in batch.items():
-            if not (
-                isinstance(value, torch.Tensor) and value.dim() == 2 and value.shape == ids.shape
-            ):
-                out[key] = value
+            if not isinstance(value, torch.Tensor) or value.dim() == 0 or value.shape[0] != rows:
+                out[key] = value  # not per row: passed through
                 continue
+            if value.dim() == 1:  # one value per row: each piece of a row keeps it
+                split = self.mode == "split"
+                out[key] = value.repeat_interleave(pieces) if split else value
+                continue
+            if value.shape[1] != width or (value.dim() > 2 and value.shape[2] == width):
+                raise InvalidValueError(
+                    f"batch[{key!r}] has shape {tuple(value.shape)} and input_ids "
+                    f"{tuple(ids.shape)}: the warm-up cuts tensors of shape (batch, sequence, "
+                    "...) alike; build masks of shape (batch, 1, sequence, sequence) after it"
+                )
             if self.mode == "truncate":
                 out[key] = value[:, :length]
                 continue
             pad = _PADS.get(key, -1)
             pad = self.pad_id if pad is None else pad
-            padded = torch.full(
-                (rows, pieces * length), pad, dtype=value.dtype, device=value.device
-            )
+            shape = (rows, pieces * length, *value.shape[2:])
+            padded = torch.full(shape, pad, dtype=value.dtype, device=value.device)
             padded[:, :width] = value
-            out[key] = padded.reshape(rows * pieces, length)
+            out[key] = padded.reshape(rows * pieces, length, *value.shape[2:])
         if self.mode == "split" and "position_ids" in out:
             out["position_ids"] = _restart(out["position_ids"])
-        for key, value in batch.items():
-            if key not in out:
-                out[key] = value
         return out
 
     # -- Stateful -------------------------------------------------------------------------------
@@ -181,7 +199,7 @@ class SeqLenWarmup:
             "max_length": self.max_length,
             "min_length": self.min_length,
             "total_steps": self.total_steps,
-            "schedule": self.schedule if isinstance(self.schedule, str) else repr(self.schedule),
+            "schedule": _schedule_name(self.schedule),
             "root_degree": self.root_degree,
             "multiple_of": self.multiple_of,
             "mode": self.mode,
@@ -221,3 +239,12 @@ def _restart(positions: torch.Tensor) -> torch.Tensor:
     starts = (positions == 0).cumsum(dim=1)
     leading = (starts == 0) | ((starts == 1) & (positions[:, :1] == 0))
     return torch.where(leading, positions - positions[:, :1], positions)
+
+
+def _schedule_name(schedule: Any) -> Any:
+    """A schedule as saved in a state: its name, a pacing's spec, or a callable's name."""
+    if isinstance(schedule, str):
+        return schedule
+    if isinstance(schedule, Pacing):
+        return schedule.spec()
+    return callable_name(schedule)

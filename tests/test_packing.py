@@ -95,11 +95,9 @@ def test_resume_after_any_block_yields_exactly_the_rest(args: dict, cut: float) 
     fresh, _ = _make(args)
     fresh.load_state_dict(state)
     rest = list(fresh)
-    if full and k == len(full):  # a state after the epoch's last block resumes the next epoch
-        assert state["epoch"] == 1 and state["position"] == 0
-        nxt, _ = _make(args)
-        nxt.set_epoch(1)
-        full, head = head + list(nxt), head
+    if full and k == len(full):  # after the last block: the rest of the epoch is empty
+        assert state["epoch"] == 0 and state["position"] == len(args["lengths"])
+        assert rest == [] and len(list(fresh)) == len(full)  # ...then the next epoch, whole
     assert len(head) + len(rest) == len(full)
     for a, b in zip(head + rest, full, strict=True):
         assert all(torch.equal(a[key], b[key]) for key in a)
@@ -194,3 +192,73 @@ def test_bad_input_gets_clear_errors(tmp_path) -> None:
         ds.load_state_dict({})
     with pytest.raises(ValueError, match=r"saved by a worker of 2 workers.*num_workers=2"):
         ds.load_state_dict({**state, "workers": 2})
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_stateful_dataloader_resumes_at_every_cut_even_after_a_share_ends(num_workers: int) -> None:
+    """A worker whose share ended saves "epoch done", not the next epoch."""
+    from torchdata.stateful_dataloader import StatefulDataLoader
+
+    lengths = [int(x) for x in np.random.default_rng(3).integers(1, 30, 40)]
+    docs = _docs(lengths)
+
+    def loader() -> StatefulDataLoader:
+        sampler = CurriculumSampler(np.array(lengths, dtype=float), seed=2)
+        return StatefulDataLoader(
+            PackedDataset(docs, sampler, 16, separator=999), batch_size=2, num_workers=num_workers
+        )
+
+    full = [b["input_ids"].tolist() for b in loader()]
+    for cut in sorted({1, len(full) // 2, len(full) - 2, len(full) - 1, len(full)}):
+        interrupted = loader()
+        head = []
+        for batch in interrupted:
+            head.append(batch["input_ids"].tolist())
+            if len(head) == cut:
+                state = interrupted.state_dict()
+                break
+        resumed = loader()
+        resumed.load_state_dict(state)
+        assert head + [b["input_ids"].tolist() for b in resumed] == full, cut
+
+
+def test_state_names_the_epoch_set_and_refuses_another_rank() -> None:
+    docs = _docs(list(range(1, 21)))
+    scores = np.arange(20.0)
+    ds = PackedDataset(docs, CurriculumSampler(scores, num_replicas=2, rank=1), 8)
+    ds.set_epoch(3)
+    assert ds.state_dict()["epoch"] == 3  # before iterating: the epoch about to start
+    state = ds.state_dict()
+    for replicas, rank in ((2, 0), (3, 1), (1, 0)):
+        other = PackedDataset(docs, CurriculumSampler(scores, num_replicas=replicas, rank=rank), 8)
+        with pytest.raises(ValueError, match=r"sampler\.(rank|num_replicas): saved"):
+            other.load_state_dict(state)
+    same_size = _docs(list(range(2, 22)))  # another corpus of as many documents
+    with pytest.raises(ValueError, match=r"corpus: saved"):
+        PackedDataset(
+            same_size, CurriculumSampler(scores, num_replicas=2, rank=1), 8
+        ).load_state_dict(state)
+    with pytest.raises(ValueError, match=r"sampler\.seed: saved 0, this dataset 5"):
+        PackedDataset(
+            docs, CurriculumSampler(scores, num_replicas=2, rank=1, seed=5), 8
+        ).load_state_dict(state)
+
+
+@pytest.mark.parametrize(
+    ("docs", "error", "match"),
+    [
+        ([[1, [2, 3]], [1]], TypeError, r"token_ids\[0\] must be a 1-D list of token ids"),
+        ([{"ids": [1]}, [1]], KeyError, r"token_ids\[0\] is a mapping without 'input_ids'"),
+        ([[1, -2], [1]], ValueError, r"holds token id -2: ids must be >= 0"),
+        (["a text", [1]], TypeError, r"token_ids\[0\] is a text; pass tokenizer="),
+    ],
+)
+def test_bad_documents_get_clear_errors(docs: list, error: type, match: str) -> None:
+    sampler = CurriculumSampler([0.0, 1.0], pacing="constant")
+    with pytest.raises(error, match=match):
+        list(PackedDataset(docs, sampler, 4))
+
+
+def test_a_sampler_index_outside_the_documents_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"the sampler gave index 5, outside token_ids \(0..1\)"):
+        list(PackedDataset([[1], [2]], [5, 0], 4))  # type: ignore[arg-type]

@@ -129,5 +129,38 @@ def test_bad_batches_and_schedules_get_clear_errors() -> None:
     with pytest.raises(ValueError, match=r"batch\['input_ids'\] must be a 2-D tensor"):
         warmup({"input_ids": torch.ones(3)})
     broken = SeqLenWarmup(16, total_steps=4, schedule=lambda t: np.nan)
-    with pytest.raises(ValueError, match=r"returned nan, outside \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"returned nan, not a number in \[0, 1\]"):
         broken.length(1)
+
+
+def test_per_row_tensors_follow_the_split_and_odd_shapes_are_refused() -> None:
+    batch = {**_batch(rows=2, width=20), "row_label": torch.tensor([5, 6])}
+    batch["token_type_ids"] = torch.ones(2, 20, dtype=torch.long)
+    batch["inputs_embeds"] = torch.randn(2, 20, 4)
+    out = SeqLenWarmup(32, total_steps=10, mode="split")(batch, step=0)
+    assert out["row_label"].tolist() == [5, 5, 5, 6, 6, 6]
+    assert out["inputs_embeds"].shape == (6, 8, 4)
+    mask = out["attention_mask"].bool()
+    assert (out["token_type_ids"][~mask] == 0).all()  # a valid embedding index, not -1
+    truncated = SeqLenWarmup(32, total_steps=10)(batch, step=0)
+    assert truncated["row_label"].tolist() == [5, 6] and truncated["inputs_embeds"].shape == (
+        2,
+        8,
+        4,
+    )
+    with pytest.raises(ValueError, match=r"batch\['labels'\] has shape \(2, 19\)"):
+        SeqLenWarmup(32, total_steps=10)({**_batch(2), "labels": torch.ones(2, 19)}, step=0)
+    with pytest.raises(ValueError, match=r"build masks of shape \(batch, 1, sequence, sequence\)"):
+        SeqLenWarmup(32, total_steps=10)({**_batch(2), "mask": torch.ones(2, 20, 20)}, step=0)
+
+
+def test_a_callable_schedule_resumes_by_name_and_bad_values_are_refused() -> None:
+    a = SeqLenWarmup(64, total_steps=8, schedule=lambda t: t)
+    b = SeqLenWarmup(64, total_steps=8, schedule=lambda t: t)  # a new process: another object
+    b.load_state_dict(a.state_dict())
+    for bad in (None, "x", [0.1, 0.2]):
+        warmup = SeqLenWarmup(64, total_steps=8, schedule=lambda t, bad=bad: bad)
+        with pytest.raises(ValueError, match=r"not a number in \[0, 1\]"):
+            warmup.length(1)
+    with pytest.raises(TypeError, match=r"step must be an integer, but got step='3'"):
+        a.length("3")  # type: ignore[arg-type]

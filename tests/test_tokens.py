@@ -48,3 +48,17 @@ def test_a_tokenizer_that_cannot_load_offline_gets_a_clear_error(tmp_path) -> No
         TokenCountScorer(42).score(["a"])
     with pytest.raises(ValueError, match=r"empty"):
         TokenCountScorer(tmp_path).score([""])
+
+
+def test_the_cache_key_tells_tokenizers_apart(model_dir: str) -> None:
+    from transformers import AutoTokenizer
+
+    lower = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
+    cased = AutoTokenizer.from_pretrained(model_dir, local_files_only=True, do_lower_case=False)
+    assert TokenCountScorer(lower).score(["Quizzical ZEBRA"]) != TokenCountScorer(cased).score(
+        ["Quizzical ZEBRA"]
+    )
+    assert TokenCountScorer(lower).cache_params() != TokenCountScorer(cased).cache_params()
+    assert TokenCountScorer(model_dir).cache_params() == TokenCountScorer(lower).cache_params()
+    with pytest.raises(ValueError, match=r"cannot be fingerprinted: score without a cache"):
+        TokenCountScorer(lambda texts, **kw: {"input_ids": [[1]] * len(texts)}).cache_params()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -10,11 +11,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from curriculum._validation import check_int, check_texts
-from curriculum.errors import InvalidTypeError, MissingExtraError, MissingFileError
+from curriculum.errors import (
+    InvalidTypeError,
+    InvalidValueError,
+    MissingExtraError,
+    MissingFileError,
+)
 from curriculum.fingerprint import fingerprint_json
 from curriculum.scorers.base import Scorer
 
-__all__ = ["TokenCountScorer", "load_tokenizer"]
+__all__ = ["TokenCountScorer", "load_tokenizer", "tokenizer_fingerprint"]
 
 
 def load_tokenizer(tokenizer: Any) -> Any:
@@ -105,10 +111,28 @@ class TokenCountScorer(Scorer):
         return {"tokenizer": shown, "batch_size": self.batch_size}
 
     def cache_params(self) -> dict[str, Any]:
-        """The tokenizer's identity: its class and a hash of its vocabulary."""
-        tokenizer = self._tokenizer()
-        vocab = tokenizer.get_vocab() if hasattr(tokenizer, "get_vocab") else {}
-        return {
-            "tokenizer": type(tokenizer).__name__,
-            "vocab": fingerprint_json(sorted(vocab.items(), key=lambda kv: kv[1])),
-        }
+        """The tokenizer's identity: a hash of everything that decides its tokens."""
+        return {"tokenizer": tokenizer_fingerprint(self._tokenizer())}
+
+
+def tokenizer_fingerprint(tokenizer: Any) -> str:
+    """Hash of a Hugging Face tokenizer's full definition (normalizer, model, vocabulary).
+
+    Raises:
+        InvalidValueError: ``tokenizer`` is a plain callable, which cannot be fingerprinted (so
+            its counts cannot be cached or checked on resume).
+    """
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None and hasattr(backend, "to_str"):  # a fast tokenizer: all of it
+        definition = json.loads(backend.to_str())
+        for key in ("truncation", "padding"):  # call-time settings, not the tokens
+            definition.pop(key, None)
+        return fingerprint_json(definition)
+    if hasattr(tokenizer, "get_vocab") and hasattr(tokenizer, "init_kwargs"):
+        vocab = sorted(tokenizer.get_vocab().items(), key=lambda kv: kv[1])
+        kwargs = {k: repr(v) for k, v in sorted(tokenizer.init_kwargs.items())}
+        return fingerprint_json({"class": type(tokenizer).__name__, "vocab": vocab, **kwargs})
+    raise InvalidValueError(
+        f"tokenizer {type(tokenizer).__name__} is not a Hugging Face tokenizer, so its token "
+        "counts cannot be fingerprinted: score without a cache, or pass a tokenizer directory"
+    )
