@@ -170,7 +170,7 @@ class PackedDataset(IterableDataset):
                 f"token_ids[{index}] must be a 1-D list of token ids, but got "
                 f"{type(item).__name__} {str(item)[:60]}; pass tokenizer= to pack texts"
             )
-        if ids.size and (ids.min() < 0 or ids.max() > np.iinfo(np.int64).max):
+        if ids.size and ids.min() < 0:
             raise InvalidValueError(
                 f"token_ids[{index}] holds token id {int(ids.min())}: ids must be >= 0"
             )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -23,11 +26,29 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict]]:
     for phase in ("full", "stop", "resume", "wrap"):
         env = {**os.environ, "OMP_NUM_THREADS": "1"}
         command = [sys.executable, str(SCRIPT), "--phase", phase, "--out", str(out)]
-        done = subprocess.run(
-            command, env=env, cwd=out, capture_output=True, text=True, timeout=600
-        )
-        assert done.returncode == 0, done.stderr[-6000:]
-        result[phase] = [json.loads((out / f"{phase}-{r}.json").read_text()) for r in range(2)]
+        files = [out / f"{phase}-{r}.json" for r in range(2)]
+        log_path = out / f"{phase}.log"
+        # Lightning starts rank 1 itself; output goes to a file (a child that outlives rank 0
+        # would hold a pipe open), and the whole process group is ended once both ranks wrote.
+        with log_path.open("w") as log:
+            process = subprocess.Popen(
+                command,
+                env=env,
+                cwd=out,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            try:
+                code = process.wait(timeout=600)
+                deadline = time.monotonic() + 120
+                while not all(f.exists() for f in files) and time.monotonic() < deadline:
+                    time.sleep(0.5)
+            finally:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+        assert code == 0, log_path.read_text()[-6000:]
+        result[phase] = [json.loads(f.read_text()) for f in files]
     return result
 
 
