@@ -244,7 +244,7 @@ class PackedDataset(IterableDataset):
                 t += take
                 if fill == length:
                     # Where to go on after this block: this document at token t, the next
-                    # document, or (none left) the next epoch.
+                    # document, or (none left) the end of the epoch.
                     if t < tokens.shape[0]:
                         self._where = (epoch, position, t)
                     else:
