@@ -86,9 +86,9 @@ class PositionalSampler(Sampler[int]):
     """Base of the samplers: a global order per epoch, split over ranks, resumable by position.
 
     Rank rule: the sampler splits the order over ranks only when it reads them from
-    ``torch.distributed`` and no framework shards batches itself; under accelerate (and so
-    Hugging Face ``Trainer``), which splits batches, it is global. Pass ``num_replicas`` and
-    ``rank`` to decide yourself.
+    ``torch.distributed`` and no framework shards batches itself; once an accelerate
+    ``Accelerator`` exists (Hugging Face ``Trainer`` makes one), which splits batches, it is
+    global. Pass ``num_replicas`` and ``rank`` to decide yourself.
 
     Args:
         num_replicas: number of ranks; default as in the rank rule above.
@@ -412,15 +412,16 @@ def _differs(saved: Any, mine: Any) -> bool:
 
 
 def framework_shards_batches() -> bool:
-    """Whether accelerate (alone or under Hugging Face ``Trainer``) runs in this process.
+    """Whether an accelerate ``Accelerator`` (alone or in Hugging Face ``Trainer``) exists here.
 
     accelerate splits the batches of a prepared ``DataLoader`` over processes itself, so a sampler
-    must not split them again.
+    must not split them again. A bare ``PartialState`` (which ``TrainingArguments`` creates) does
+    not count: it prepares no ``DataLoader``.
     """
     state = sys.modules.get("accelerate.state")
     if state is None:
         return False
-    shared = getattr(getattr(state, "PartialState", None), "_shared_state", None)
+    shared = getattr(getattr(state, "AcceleratorState", None), "_shared_state", None)
     return bool(shared)
 
 

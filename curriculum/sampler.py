@@ -41,7 +41,8 @@ class CurriculumSampler(PositionalSampler):
     complete epoch without :meth:`set_epoch` starts the next epoch (``DistributedSampler`` would
     replay the same one, and a curriculum spanning several epochs would stall). Rank rule: it
     splits only when it reads the ranks from ``torch.distributed`` and no framework shards
-    batches itself; under accelerate (and so Hugging Face ``Trainer``) it is global.
+    batches itself; once an accelerate ``Accelerator`` exists (Hugging Face ``Trainer`` makes
+    one) it is global.
 
     It is ``Stateful`` in torchdata's sense: :meth:`state_dict` is small and JSON-serialisable
     and records how far the epoch's global order has been read, so a sampler given it with
