@@ -56,6 +56,41 @@ def check_map_style(dataset: Any) -> None:
         )
 
 
+def _field_values(
+    dataset: Any, field: str, param: str, *, plain_items: bool, fix: str = ""
+) -> tuple[Any, bool]:
+    """``field`` of every item of a map-style dataset, and whether it came as an HF column.
+
+    An HF ``datasets.Dataset`` is read column-wise (one fast read); other datasets item by item,
+    where items are mappings holding ``field`` (or, with ``plain_items``, the values themselves).
+    """
+    check_map_style(dataset)
+    column_names = getattr(dataset, "column_names", None)
+    if isinstance(column_names, list):
+        if field not in column_names:
+            raise MissingFieldError(
+                f"{param}={field!r} is not a column of the dataset; columns are {column_names}"
+            )
+        return dataset[field], True
+    values = []
+    for i in range(len(dataset)):
+        item = dataset[i]
+        if isinstance(item, Mapping):
+            if field not in item:
+                raise MissingFieldError(
+                    f"{param}={field!r} is not a key of dataset[{i}]; its keys are "
+                    f"{sorted(item)}{fix}"
+                )
+            item = item[field]
+        elif not plain_items:
+            raise MissingFieldError(
+                f"{param}={field!r} is not a key of dataset[{i}]; it is a "
+                f"{type(item).__name__}{fix}"
+            )
+        values.append(item)
+    return values, False
+
+
 def dataset_scores(dataset: Any, *, score_column: str) -> NDArray[np.float64]:
     """The difficulty stored with every item of a map-style dataset, in index order.
 
@@ -64,26 +99,8 @@ def dataset_scores(dataset: Any, *, score_column: str) -> NDArray[np.float64]:
             ``__getitem__`` whose items are mappings holding ``score_column``.
         score_column: the column or key that holds the scores.
     """
-    check_map_style(dataset)
-    column_names = getattr(dataset, "column_names", None)
-    if isinstance(column_names, list):
-        if score_column not in column_names:
-            raise MissingFieldError(
-                f"score_column={score_column!r} is not a column of the dataset; "
-                f"columns are {column_names}"
-            )
-        values = dataset[score_column]
-    else:
-        values = []
-        for i in range(len(dataset)):
-            item = dataset[i]
-            if not isinstance(item, Mapping) or score_column not in item:
-                keys = sorted(item) if isinstance(item, Mapping) else type(item).__name__
-                raise MissingFieldError(
-                    f"score_column={score_column!r} is not a key of dataset[{i}] (it has "
-                    f"{keys}); store the scores in every item, or pass scores directly"
-                )
-            values.append(item[score_column])
+    fix = "; store the scores in every item, or pass scores directly"
+    values, _ = _field_values(dataset, score_column, "score_column", plain_items=False, fix=fix)
     return check_scores(values, name=f"dataset[{score_column!r}]")
 
 
@@ -95,32 +112,8 @@ def dataset_texts(dataset: Any, *, text_field: str = "text") -> list[str]:
             ``__getitem__`` whose items are strings or mappings holding ``text_field``.
         text_field: the column or key that holds the text.
     """
-    check_map_style(dataset)
-    column_names = getattr(dataset, "column_names", None)
-    if isinstance(column_names, list):  # HF datasets.Dataset: one fast column read
-        if text_field not in column_names:
-            raise MissingFieldError(
-                f"text_field={text_field!r} is not a column of the dataset; "
-                f"columns are {column_names}"
-            )
-        return check_texts(dataset[text_field], name=f"dataset[{text_field!r}]")
-    if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
-        raise InvalidTypeError(
-            f"dataset must be map-style (__len__ and __getitem__), but got "
-            f"{type(dataset).__name__}; for an IterableDataset, collect its texts first"
-        )
-    texts = []
-    for i in range(len(dataset)):
-        item = dataset[i]
-        if isinstance(item, Mapping):
-            if text_field not in item:
-                raise MissingFieldError(
-                    f"text_field={text_field!r} is not a key of dataset[{i}]; "
-                    f"its keys are {sorted(item)}"
-                )
-            item = item[text_field]
-        texts.append(item)
-    return check_texts(texts, name="dataset texts")
+    texts, column = _field_values(dataset, text_field, "text_field", plain_items=True)
+    return check_texts(texts, name=f"dataset[{text_field!r}]" if column else "dataset texts")
 
 
 def score_texts(
