@@ -29,7 +29,7 @@ from torch.utils.data import Sampler
 
 from curriculum._validation import check_int
 from curriculum.errors import InvalidTypeError, InvalidValueError
-from curriculum.fingerprint import canonical_json, fingerprint_array
+from curriculum.fingerprint import differing_settings, fingerprint_array
 from curriculum.ordering import rank_share
 
 __all__ = ["PositionalSampler", "Split", "framework_shards_batches"]
@@ -353,11 +353,7 @@ class PositionalSampler(Sampler[int]):
         missing = sorted((set(mine) | {"order_fingerprint", "split"}) - set(state_dict))
         if missing:
             raise InvalidValueError(f"state_dict lacks keys {missing}; save it with state_dict()")
-        diffs = [
-            f"{key}: saved {state_dict[key]!r:.120}, this sampler {value!r}"
-            for key, value in mine.items()
-            if _differs(state_dict[key], value)
-        ]
+        diffs = differing_settings(state_dict, mine, this="this sampler")
         if diffs:
             raise InvalidValueError(
                 "state_dict comes from a different run and cannot resume this sampler:\n  "
@@ -401,14 +397,6 @@ def _check_split(value: Any) -> Split:
         f"{value!r:.80}; "
         "the state is corrupt"
     )
-
-
-def _differs(saved: Any, mine: Any) -> bool:
-    """Whether a saved setting differs from this sampler's (compared as canonical JSON)."""
-    try:
-        return canonical_json(saved, callables="name") != canonical_json(mine, callables="name")
-    except InvalidTypeError:
-        return True
 
 
 def framework_shards_batches() -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from curriculum.errors import InvalidTypeError
 __all__ = [
     "callable_name",
     "canonical_json",
+    "differing_settings",
     "fingerprint_array",
     "fingerprint_bytes",
     "fingerprint_json",
@@ -97,3 +98,23 @@ def fingerprint_json(
     """Hash of :func:`canonical_json` of ``doc``."""
     raw = canonical_json(doc, callables=callables, what=what).encode()
     return hashlib.blake2b(raw, digest_size=digest_size).hexdigest()
+
+
+def differing_settings(
+    saved: Mapping[str, Any], mine: Mapping[str, Any], *, this: str
+) -> list[str]:
+    """One line per setting of ``mine`` that a saved state holds differently.
+
+    Settings compare as canonical JSON (callables by name); a saved value JSON cannot hold (an
+    edited state) differs. ``this`` names the object in the lines (``"this sampler"``).
+    """
+    lines = []
+    for key, value in mine.items():
+        held = saved.get(key)
+        try:
+            same = canonical_json(held, callables="name") == canonical_json(value, callables="name")
+        except InvalidTypeError:
+            same = False
+        if not same:
+            lines.append(f"{key}: saved {held!r:.120}, {this} {value!r}")
+    return lines

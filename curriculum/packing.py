@@ -19,7 +19,7 @@ from curriculum._positional import PositionalSampler
 from curriculum._validation import check_int
 from curriculum.datasets import check_map_style
 from curriculum.errors import InvalidTypeError, InvalidValueError, MissingFieldError
-from curriculum.fingerprint import callable_name, canonical_json, fingerprint_json
+from curriculum.fingerprint import callable_name, differing_settings, fingerprint_json
 
 __all__ = ["PackedDataset"]
 
@@ -334,12 +334,7 @@ class PackedDataset(IterableDataset):
                 f"state_dict has version={state_dict.get('version')!r}, PackedDataset reads "
                 f"version {STATE_VERSION}; it is not a PackedDataset state"
             )
-        diffs = [
-            f"{key}: saved {state_dict.get(key)!r:.120}, this dataset {value!r:.120}"
-            for key, value in self._config().items()
-            if canonical_json(state_dict.get(key), callables="name")
-            != canonical_json(value, callables="name")
-        ]
+        diffs = differing_settings(state_dict, self._config(), this="this dataset")
         if diffs:
             raise InvalidValueError(
                 "state_dict comes from a different packing and cannot resume this dataset:\n  "

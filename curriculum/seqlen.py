@@ -23,7 +23,7 @@ import torch
 
 from curriculum._validation import check_int
 from curriculum.errors import InvalidTypeError, InvalidValueError
-from curriculum.fingerprint import callable_name, canonical_json
+from curriculum.fingerprint import callable_name, differing_settings
 from curriculum.pacing import Pacing
 
 __all__ = ["SeqLenWarmup"]
@@ -216,11 +216,7 @@ class SeqLenWarmup:
                 f"state_dict must be a dict from SeqLenWarmup.state_dict(), but got "
                 f"{type(state_dict).__name__}"
             )
-        diffs = [
-            f"{key}: saved {state_dict.get(key)!r}, this warm-up {value!r}"
-            for key, value in self._config().items()
-            if canonical_json(state_dict.get(key)) != canonical_json(value)
-        ]
+        diffs = differing_settings(state_dict, self._config(), this="this warm-up")
         if diffs:
             raise InvalidValueError(
                 "state_dict comes from another warm-up:\n  " + "\n  ".join(diffs)
