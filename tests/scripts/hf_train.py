@@ -98,25 +98,35 @@ class StopAt(TrainerCallback):
             control.should_training_stop = True
 
 
-def trainer(output_dir: str, accum: int, stop: int | None = None) -> Recording:
+def model_and_args(output_dir: str, stop: int | None, **run: Any) -> tuple[Any, Any]:
+    """A tiny GPT-2 (same weights every time) and CPU arguments; checkpoints only with ``stop``."""
     torch.manual_seed(0)
     model = GPT2LMHeadModel(
         GPT2Config(vocab_size=256, n_positions=BLOCK, n_embd=16, n_layer=1, n_head=2)
     )
     args = TrainingArguments(
         output_dir=output_dir,
-        per_device_train_batch_size=BATCH,
-        gradient_accumulation_steps=accum,
-        max_steps=STEPS,
         save_strategy="no" if stop is None else "steps",
-        save_steps=STOP,
-        logging_steps=5,
         report_to=[],
         use_cpu=True,
         ddp_backend="gloo",
         remove_unused_columns=False,
         seed=0,
         disable_tqdm=True,
+        **run,
+    )
+    return model, args
+
+
+def trainer(output_dir: str, accum: int, stop: int | None = None) -> Recording:
+    model, args = model_and_args(
+        output_dir,
+        stop,
+        per_device_train_batch_size=BATCH,
+        gradient_accumulation_steps=accum,
+        max_steps=STEPS,
+        save_steps=STOP,
+        logging_steps=5,
     )
     run = Recording(
         model=model,
@@ -149,23 +159,13 @@ def packed(output_dir: str, stop: int | None = None) -> Recording:
         batch["idx"] = batch.pop("document_ids")
         return batch
 
-    torch.manual_seed(0)
-    model = GPT2LMHeadModel(
-        GPT2Config(vocab_size=256, n_positions=BLOCK, n_embd=16, n_layer=1, n_head=2)
-    )
-    args = TrainingArguments(
-        output_dir=output_dir,
+    model, args = model_and_args(
+        output_dir,
+        stop,
         per_device_train_batch_size=2,
         max_steps=12,
-        save_strategy="no" if stop is None else "steps",
         save_steps=5,
         logging_steps=3,
-        report_to=[],
-        use_cpu=True,
-        ddp_backend="gloo",
-        remove_unused_columns=False,
-        seed=0,
-        disable_tqdm=True,
     )
     warmup = SeqLenWarmup(BLOCK, total_steps=8, min_length=8)
     run = Recording(
