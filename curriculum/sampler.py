@@ -106,6 +106,8 @@ class CurriculumSampler(PositionalSampler):
         self.reverse = bool(reverse)
         self.max_blocks = check_int("max_blocks", max_blocks, minimum=1)
         self.strata = None if strata is None else check_strata(strata, n)
+        # Hashed once: every state_dict (a StatefulDataLoader takes one per batch) carries it.
+        self._strata_fingerprint = None if self.strata is None else fingerprint_array(self.strata)
         if self.strata is not None and self.pacing.exhaustive:
             raise InvalidValueError(
                 f"pacing={self.pacing!r} draws one stage per level of the whole ranking, which "
@@ -272,7 +274,7 @@ class CurriculumSampler(PositionalSampler):
             "seed": self.seed,
             "reverse": self.reverse,
             "max_blocks": self.max_blocks,
-            "strata_fingerprint": None if self.strata is None else fingerprint_array(self.strata),
+            "strata_fingerprint": self._strata_fingerprint,
         }
 
     def __repr__(self) -> str:
