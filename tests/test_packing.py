@@ -96,7 +96,9 @@ def test_resume_after_any_block_yields_exactly_the_rest(args: dict, cut: float) 
     fresh.load_state_dict(state)
     rest = list(fresh)
     if full and k == len(full):  # after the last block: the rest of the epoch is empty
-        assert state["epoch"] == 0 and state["position"] == len(args["lengths"])
+        assert state["epoch"] == 0
+        if not args["drop_last"]:  # with drop_last it may point into the tail that is dropped
+            assert state["position"] == len(args["lengths"])
         assert rest == [] and len(list(fresh)) == len(full)  # ...then the next epoch, whole
     assert len(head) + len(rest) == len(full)
     for a, b in zip(head + rest, full, strict=True):
