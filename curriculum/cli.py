@@ -26,12 +26,16 @@ from curriculum._files import (
     save_figure,
 )
 from curriculum.cache import ScoreCache, check_sidecar_free, load_scores, save_scores, sidecar
-from curriculum.datasets import read_corpus
+from curriculum.datasets import load_demo_corpus, read_corpus
 from curriculum.errors import CurriculumError, InvalidValueError
 from curriculum.fingerprint import fingerprint_texts
 from curriculum.pacing import PACINGS, get_pacing
 from curriculum.schedule import schedule_profile
 from curriculum.scorers import METRICS, SCORERS, get_scorer
+
+# curriculum.bench imports torch, so its names are listed here (a test checks they agree).
+ARM_NAMES = ("random", "full", "warmup", "anti", "step", "replay", "seqlen")
+SCHEDULE_NAMES = ("cosine", "wsd", "constant", "decay_avg")
 
 __all__ = ["main"]
 
@@ -216,6 +220,100 @@ def _parser() -> argparse.ArgumentParser:
         "--plot", type=Path, default=None, help="write the composition over training here (PNG)"
     )
     plan.add_argument("--force", action="store_true", help="replace an existing plot")
+
+    bench = sub.add_parser(
+        "bench",
+        help="does ordering help? train one small model per ordering and compare, paired by seed",
+        description="Train the same model (same initial weights and data per seed) once per "
+        "arm and LR schedule, and compare every arm with random: paired differences with "
+        "intervals, steps to reach random's final loss, loss by difficulty bucket. Writes "
+        "bench.json, bench.md and bench.png into --out-dir.",
+    )
+    bench.add_argument(
+        "task",
+        choices=["text", "skills"],
+        help="text: language modelling on "
+        "a corpus; skills: synthetic addition skills in a prerequisite graph",
+    )
+    bench.add_argument(
+        "input",
+        nargs="?",
+        type=Path,
+        default=None,
+        help="text: corpus (JSON lines or parquet; default the shipped demo corpus)",
+    )
+    bench.add_argument("--text-field", default="text")
+    bench.add_argument(
+        "--scorer", default="readability", help="text: difficulty scorer (default readability)"
+    )
+    bench.add_argument(
+        "--scores",
+        type=Path,
+        default=None,
+        help="text: scores file of INPUT from `curriculum score` instead of --scorer",
+    )
+    bench.add_argument(
+        "--arms",
+        default=None,
+        help="comma-separated arms (default text: random,warmup,full; skills: "
+        "random,step,replay,full); one of " + ", ".join(ARM_NAMES),
+    )
+    bench.add_argument(
+        "--schedules",
+        default=None,
+        help="comma-separated LR schedules (default text: cosine,wsd; skills: "
+        "cosine); one of " + ", ".join(SCHEDULE_NAMES),
+    )
+    bench.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (at least 2)")
+    bench.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="optimizer steps (default text: 900, or one pass over a smaller corpus; skills: 1000)",
+    )
+    bench.add_argument(
+        "--batch-size", type=int, default=None, help="sequences per step (text 8, skills 64)"
+    )
+    bench.add_argument(
+        "--context", type=int, default=None, help="tokens per sequence (text 128, skills 16)"
+    )
+    bench.add_argument("--epochs", type=int, default=1, help="passes over each seed's pool")
+    bench.add_argument(
+        "--pack",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="pack documents in sampler order (default for text) or one per sequence "
+        "(--no-pack, default for skills)",
+    )
+    bench.add_argument("--lr", type=float, default=1e-3)
+    bench.add_argument("--evals", type=int, default=15, help="evaluations over the run")
+    bench.add_argument("--d-model", type=int, default=128)
+    bench.add_argument("--layers", type=int, default=2)
+    bench.add_argument("--heads", type=int, default=4)
+    bench.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="a local Hugging Face causal LM directory (config or checkpoint) "
+        "instead of the byte-level model",
+    )
+    bench.add_argument(
+        "--probes",
+        action="store_true",
+        help="also evaluate the shipped value minimal pairs (ValueProbes)",
+    )
+    bench.add_argument(
+        "--mix",
+        default=None,
+        help="skills: shares of the four skills, easiest first, e.g. 0.3,0.3,0.3,0.1",
+    )
+    bench.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
+    bench.add_argument("--interval", choices=["t", "bootstrap"], default="t")
+    bench.add_argument(
+        "--out-dir", "-o", type=Path, default=None, help="where the results go (default bench-TASK)"
+    )
+    bench.add_argument("--no-plot", action="store_true", help="skip bench.png")
+    bench.add_argument("--force", action="store_true", help="replace existing results")
 
     demo = sub.add_parser(
         "demo",
@@ -556,6 +654,67 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from curriculum.bench import SkillsTask, TextTask, ValueProbes, run_bench
+    from curriculum.bench.result import check_outputs
+
+    out = args.out_dir or Path(f"bench-{args.task}")
+    inputs = [args.input, args.scores, None if args.scores is None else sidecar(args.scores)]
+    check_outputs(out, plot=not args.no_plot, inputs=inputs, force=args.force)
+    if args.task == "text":
+        if args.mix is not None:
+            raise InvalidValueError("--mix applies to the skills task, not text")
+        if args.input is None and args.scores is not None:
+            raise InvalidValueError("--scores needs the corpus it scores: give INPUT too")
+        records = (
+            load_demo_corpus()
+            if args.input is None
+            else read_corpus(args.input, text_field=args.text_field)
+        )
+        texts = [r[args.text_field] for r in records]
+        task: TextTask | SkillsTask = TextTask(
+            texts, scores=args.scores, scorer=args.scorer if args.scores is None else None
+        )
+        arms, schedules = args.arms or "random,warmup,full", args.schedules or "cosine,wsd"
+    else:
+        if args.input is not None or args.scores is not None:
+            raise InvalidValueError("the skills task generates its data: drop INPUT and --scores")
+        mix = None
+        if args.mix is not None:
+            try:
+                mix = [float(v) for v in args.mix.split(",")]
+            except ValueError:
+                raise InvalidValueError(
+                    f"--mix must be comma-separated numbers, but got {args.mix!r}"
+                ) from None
+        task = SkillsTask(mix=mix)
+        arms, schedules = args.arms or "random,step,replay,full", args.schedules or "cosine"
+    result = run_bench(
+        task,
+        arms=arms,
+        schedules=schedules,
+        seeds=args.seeds,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        context=args.context,
+        epochs=args.epochs,
+        pack=args.pack,
+        lr=args.lr,
+        evals=args.evals,
+        d_model=args.d_model,
+        layers=args.layers,
+        heads=args.heads,
+        model=args.model,
+        evaluate=ValueProbes() if args.probes else None,
+        device=args.device,
+        interval=args.interval,
+    )
+    paths = result.save(out, plot=not args.no_plot, inputs=inputs, force=True)
+    print(result.markdown())
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
 HANDLERS = {
     "score": _score,
     "schedule": _schedule,
@@ -563,6 +722,7 @@ HANDLERS = {
     "mds": _mds,
     "plan": _plan,
     "demo": _demo,
+    "bench": _bench,
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = [
     "CacheError",
     "CurriculumError",
+    "DivergenceError",
     "InputFileError",
     "InvalidTypeError",
     "InvalidValueError",
@@ -73,3 +74,7 @@ class CacheError(CurriculumError, RuntimeError):
 
 class StaleCacheError(CacheError):
     """A cache entry was computed for another corpus or other scorer settings."""
+
+
+class DivergenceError(CurriculumError, ArithmeticError):
+    """A training run's loss became NaN or infinite (a benchmark run diverged)."""

@@ -222,34 +222,20 @@ def plot_concept_graph(
     return fig
 
 
-def plot_benchmark(
-    results: dict[str, Any],
-    *,
-    start: float = 0.2,
-    title: str = "Validation loss by ordering (mean over seeds, band = min-max)",
-    figsize: tuple[float, float] = (7.5, 4.5),
-) -> Figure:
-    """Validation loss curves per ordering from ``benchmarks/orderings.py`` results.
+def plot_benchmark(result: Any) -> Figure:
+    """The plot of a ``curriculum bench`` result (:meth:`curriculum.bench.BenchResult.plot`).
+
+    Per LR schedule: each arm's validation loss minus random's on the same seed over training
+    (mean and interval over seeds), and the final difference per difficulty bucket.
 
     Args:
-        results: the JSON written by the ordering benchmark (``orderings`` -> ``val_loss``).
-        start: share of the run left out at the start, where every ordering drops steeply and
-            the differences would be invisible (0 shows everything).
-        title: axes title.
-        figsize: figure size in inches.
+        result: a :class:`~curriculum.bench.BenchResult`, its ``to_dict()``, or the path of a
+            saved ``bench.json`` (or of the directory holding it).
     """
-    fig = _figure(figsize)
-    ax = fig.subplots()
-    for name, entry in results["orderings"].items():
-        steps = np.asarray(entry["steps"])
-        curves = np.asarray(entry["val_loss"])  # seeds x evaluations
-        keep = steps >= start * steps.max()
-        steps, curves = steps[keep], curves[:, keep]
-        mean = curves.mean(axis=0)
-        line = ax.plot(steps, mean, label=f"{name} ({mean[-1]:.3f})")[0]
-        ax.fill_between(
-            steps, curves.min(axis=0), curves.max(axis=0), color=line.get_color(), alpha=0.15
-        )
-    ax.set(xlabel="training step", ylabel="validation loss (nats/byte)", title=title)
-    ax.legend(fontsize="small")
-    return fig
+    from curriculum.bench.result import BenchResult
+
+    if isinstance(result, BenchResult):
+        return result.plot()
+    if isinstance(result, dict):
+        return BenchResult(result["info"], result["runs"]).plot()
+    return BenchResult.load(result).plot()

@@ -23,6 +23,11 @@ def test_readme_python_blocks_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     for block in blocks:
         namespace: dict[str, object] = {}
         exec(compile(block, str(README), "exec"), namespace)
+        if "run_bench" in block:  # the benchmark example: its result, saved where it says
+            result = namespace["result"]
+            assert result.summary["cosine"]["full"]["vs_random"]["loss"]["n"] == 2  # type: ignore[index]
+            assert (tmp_path / "bench-demo" / "bench.md").is_file()
+            continue
         sampler = namespace["sampler"]
         assert sampler.num_replicas == 1  # type: ignore[attr-defined]
         if "resumed" in namespace:  # the accelerate block: the rest of the epoch after 10 steps

@@ -37,9 +37,9 @@ def test_plots_are_figures_headless(demo_scores: np.ndarray, tmp_path) -> None:
     assert (tmp_path / "s.png").stat().st_size > 5000
 
 
-def test_stage_composition_concept_graph_and_benchmark_plots(demo_records: list[dict]) -> None:
+def test_stage_composition_and_concept_graph_plots(demo_records: list[dict]) -> None:
     from curriculum import example_value_graph
-    from curriculum.viz import plot_benchmark, plot_concept_graph, plot_stage_composition
+    from curriculum.viz import plot_concept_graph, plot_stage_composition
 
     source = [r["source"].split("/")[0] for r in demo_records]
     fig = plot_stage_composition(np.arange(len(source)), source, stages=4)
@@ -52,15 +52,6 @@ def test_stage_composition_concept_graph_and_benchmark_plots(demo_records: list[
     fig = plot_concept_graph(graph, counts=dict.fromkeys(graph.concepts, 3))
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert "honesty\n3 texts" in texts and len(fig.axes[0].patches) + len(texts) >= len(graph)
-    results = {
-        "orderings": {
-            "random": {"steps": [0, 10], "val_loss": [[5.0, 3.0], [5.0, 3.2]]},
-            "readability": {"steps": [0, 10], "val_loss": [[5.0, 2.9], [5.0, 3.1]]},
-        }
-    }
-    fig = plot_benchmark(results)
-    labels = [line.get_label() for line in fig.axes[0].lines]
-    assert labels == ["random (3.100)", "readability (3.000)"]
 
 
 @pytest.mark.parametrize("pacing", ["geometric", "root", "step"])
