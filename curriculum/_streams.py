@@ -28,6 +28,10 @@ class Stream(IntEnum):
     FLOOR = 4  # keys: (epoch,): which floor texts are repeated
     FIRST_PERSON = 5  # keys: (epoch, index): the first-person template of a record
     SOCIAL_SCENE = 6  # keys: (epoch, index): the partner of a social scene
+    BENCH_SPLIT = 7  # keys: (): the validation split of a benchmark's TextTask (its split_seed)
+    BENCH_POOL = 8  # keys: (): a benchmark seed's training pool of a TextTask
+    BENCH_SKILLS = 9  # keys: (0,): a benchmark seed's problems; (1,): validation (seed 0)
+    BOOTSTRAP = 10  # keys: (): the resamples of a paired bootstrap interval
 
 
 def rng(seed: int, stream: Stream, *keys: int) -> np.random.Generator:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
+from curriculum._streams import Stream, rng
 from curriculum.errors import InvalidValueError
 
 __all__ = ["paired_difference", "steps_to_reach"]
@@ -68,7 +69,7 @@ def paired_difference(
         )
         low, high = mean - half, mean + half
     elif method == "bootstrap":
-        gen = np.random.default_rng(seed)
+        gen = rng(seed, Stream.BOOTSTRAP)
         means = d[gen.integers(0, d.size, (resamples, d.size))].mean(axis=1)
         low, high = (
             float(q) for q in np.quantile(means, [0.5 - confidence / 2, 0.5 + confidence / 2])

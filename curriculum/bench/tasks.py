@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from curriculum._streams import Stream, rng
 from curriculum._validation import check_int, check_scores, check_texts
 from curriculum.concepts import ConceptGraph
 from curriculum.errors import InvalidValueError
@@ -113,7 +114,7 @@ class TextTask:
                 "compare; give a scorer or scores file whose values vary"
             )
         # Buckets: thirds of the ranking (ties in a random order), so none is ever empty.
-        gen = np.random.default_rng(split_seed)
+        gen = rng(split_seed, Stream.BENCH_SPLIT)
         rank = np.empty(n, dtype=np.int64)
         rank[np.lexsort((gen.random(n), self.scores))] = np.arange(n)
         self.levels = (3 * rank // n).astype(np.int64)
@@ -145,7 +146,7 @@ class TextTask:
         documents.
         """
         encoded = self._encode_all(encode)
-        perm = np.random.default_rng([seed, 1]).permutation(len(encoded))
+        perm = rng(seed, Stream.BENCH_POOL).permutation(len(encoded))
         if tokens is not None:
             sizes = np.array([encoded[i].size + 1 for i in perm])
             take = int(np.searchsorted(np.cumsum(sizes), tokens)) + 1
@@ -295,7 +296,7 @@ class SkillsTask:
 
     def pool(self, seed: int, encode: Encode, *, tokens: int | None, docs: int | None) -> Pool:
         """Problems drawn with ``seed`` in the mix's proportions until ``tokens`` or ``docs``."""
-        gen = np.random.default_rng([seed, 2])
+        gen = rng(seed, Stream.BENCH_SKILLS, 0)
         out: list[NDArray[np.int64]] = []
         kinds: list[int] = []
         prompts: list[int] = []
@@ -314,7 +315,7 @@ class SkillsTask:
 
     def validation(self) -> list[EvalItem]:
         """``val_per_level`` problems per skill, drawn from a fixed seed."""
-        gen = np.random.default_rng([10_000, 3])
+        gen = rng(0, Stream.BENCH_SKILLS, 1)
         return [
             EvalItem(*_problem(gen, skill), k)
             for k, skill in enumerate(self.skills)
