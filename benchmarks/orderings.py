@@ -1,6 +1,6 @@
 """Does ordering help? The default runs of ``curriculum bench``, on the shared real passages.
 
-    python benchmarks/orderings.py            # text and skills, 5 seeds each (~30 min, 2 cores)
+    python benchmarks/orderings.py            # text and skills, 5 seeds each (~25 min, 2 cores)
     python benchmarks/orderings.py --task text --steps 3000 --d-model 256 --layers 4 --device cuda
 
 ``text``: the byte-level model on the fortunes and Debian Reference passages of ../shared/data

@@ -192,7 +192,7 @@ BENCHMARK = [
         "(paired differences with a 95% interval), which shows effects far smaller than the "
         "spread of random itself over seeds.\n\n"
         "This notebook reads the committed results of the two default runs "
-        "(`python benchmarks/orderings.py`, about 30 minutes on 2 CPU cores), then runs a tiny "
+        "(`python benchmarks/orderings.py`, about 25 minutes on 2 CPU cores), then runs a tiny "
         "benchmark live to show the API. Reproduce or scale up from a shell:\n\n"
         "```bash\n"
         "curriculum bench text corpus.jsonl --scorer readability -o bench-text  # ~20 min\n"

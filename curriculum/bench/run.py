@@ -78,7 +78,8 @@ def run_bench(
     """Train one model per (seed, schedule, arm) and compare every arm with ``random``.
 
     For each seed the task gives one pool of training data (cut at whole documents, so a pass
-    leaves at most the tail of the order's last document unread) and the model is initialised once
+    leaves fewer tokens than the pool's longest document unread, at the end of the arm's order)
+    and the model is initialised once
     (``torch.manual_seed(seed)``); every arm and schedule of that seed starts from those weights
     and trains on that pool for the same number of steps: only the order differs. Arms run one
     after the other in this process. Everything is checked before the first step.
