@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/sampler_speed.py
 	$(PY) benchmarks/scorer_speed.py
 	$(PY) benchmarks/embedding_speed.py
+	$(PY) benchmarks/ray_scoring.py
 	$(PY) benchmarks/streaming_speed.py
 	$(PY) benchmarks/packing.py
 

@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from curriculum.cache import CacheError, ScoreCache, StaleCacheError, load_scores, save_scores
 from curriculum.concepts import Concept, ConceptGraph, example_value_graph
-from curriculum.datasets import dataset_texts, load_demo_corpus, read_corpus, score_texts
+from curriculum.datasets import (
+    dataset_texts,
+    iter_texts,
+    load_demo_corpus,
+    read_corpus,
+    score_texts,
+)
 from curriculum.errors import CurriculumError
 from curriculum.framing import (
     FirstPerson,
@@ -36,6 +42,7 @@ from curriculum.ordering import (
 from curriculum.pacing import PACINGS, Pacing, get_pacing
 from curriculum.recipes import Floor, Kind, Phase, Recipe, example_recipe
 from curriculum.schedule import ScheduleProfile, schedule_profile
+from curriculum.score_parts import merge_score_parts
 from curriculum.scorers import (
     SCORERS,
     CombinedScorer,
@@ -50,10 +57,14 @@ from curriculum.scorers import (
     get_scorer,
     percentile_rank,
 )
+from curriculum.scoring import score_file
 from curriculum.span import training_span
 
 if TYPE_CHECKING:
+    from curriculum.distributed_scoring import score_dataset
     from curriculum.packing import PackedDataset
+    from curriculum.ray_batches import ScoreBatches
+    from curriculum.ray_cluster import connect_ray, read_ray_dataset
     from curriculum.recipes.sampler import RecipeSampler
     from curriculum.sampler import CurriculumSampler
     from curriculum.seqlen import SeqLenWarmup
@@ -65,11 +76,16 @@ _LAZY = {
     "PackedDataset": "curriculum.packing",
     "SeqLenWarmup": "curriculum.seqlen",
     "RecipeSampler": "curriculum.recipes.sampler",
+    # Scoring on Ray: these modules import Ray only when their functions run.
+    "ScoreBatches": "curriculum.ray_batches",
+    "connect_ray": "curriculum.ray_cluster",
+    "read_ray_dataset": "curriculum.ray_cluster",
+    "score_dataset": "curriculum.distributed_scoring",
 }
 
 
 def __getattr__(name: str) -> Any:
-    """The samplers (which import torch), loaded on first use."""
+    """The samplers (which import torch) and Ray scoring, loaded on first use."""
     if name in _LAZY:
         import importlib
 
@@ -105,6 +121,7 @@ __all__ = [
     "Recipe",
     "RecipeSampler",
     "ScheduleProfile",
+    "ScoreBatches",
     "ScoreCache",
     "Scorer",
     "SeqLenWarmup",
@@ -113,6 +130,7 @@ __all__ = [
     "TokenCountScorer",
     "__version__",
     "combine",
+    "connect_ray",
     "curriculum_order",
     "dataset_texts",
     "difficulty_rank",
@@ -120,14 +138,19 @@ __all__ = [
     "example_value_graph",
     "get_pacing",
     "get_scorer",
+    "iter_texts",
     "load_demo_corpus",
     "load_scores",
+    "merge_score_parts",
     "open_windows",
     "percentile_rank",
     "rank_share",
     "read_corpus",
+    "read_ray_dataset",
     "save_scores",
     "schedule_profile",
+    "score_dataset",
+    "score_file",
     "score_texts",
     "stratified_order",
     "stratified_ranks",

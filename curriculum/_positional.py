@@ -16,6 +16,7 @@ callable pacing or selection, which cannot be fingerprinted by its name, include
 
 from __future__ import annotations
 
+import itertools
 import operator
 import sys
 from collections.abc import Iterator
@@ -195,15 +196,21 @@ class PositionalSampler(Sampler[int]):
             total=int(indices.shape[0]),
         )
         self._progress = progress
-        return self._generate(indices, progress)
+        # The indices come from list iterators chained in C: no Python frame per index.
+        return itertools.chain.from_iterable(self._chunks(indices, progress))
 
     @staticmethod
-    def _generate(indices: NDArray[np.signedinteger], progress: _Progress) -> Iterator[int]:
+    def _chunks(indices: NDArray[np.signedinteger], progress: _Progress) -> Iterator[Iterator[int]]:
+        """This rank's indices as iterators over Python ints, one chunk at a time.
+
+        ``chain`` asks for the next chunk only when the last is used up, so ``progress``
+        always describes the chunk being read and how far it has been read.
+        """
         for lo in range(0, indices.shape[0], _CHUNK):
             chunk = indices[lo : lo + _CHUNK].tolist()
             progress.chunk = iter(chunk)
             progress.chunk_end = lo + len(chunk)
-            yield from progress.chunk
+            yield progress.chunk
 
     def set_epoch(self, epoch: int) -> None:
         """Set the epoch of the next iteration: the order depends on ``(seed, epoch)``.
@@ -370,8 +377,9 @@ class PositionalSampler(Sampler[int]):
                 f"differs (fingerprint saved {saved!r}, this sampler "
                 f"{self.order_fingerprint(epoch, split)!r}) although every setting it can "
                 "compare matches. A callable (pacing, selection or order) or data that the "
-                "settings do not cover decides the order differently, or the state was edited; "
-                "build the sampler as in the saved run"
+                "settings do not cover decides the order differently, the state was edited, or "
+                "an earlier version of curriculum saved it (rankings of more than 4,194,304 "
+                "samples break ties differently since 0.1); build the sampler as in the saved run"
             )
         size = int(self._order(epoch, split).shape[0])
         if position > size:

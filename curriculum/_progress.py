@@ -16,8 +16,11 @@ def show_progress(progress: bool | None) -> bool:
     return stream is not None and bool(getattr(stream, "isatty", lambda: False)())
 
 
-def progress_bar(*, total: int, desc: str, progress: bool | None, unit: str = "text") -> Any:
-    """A plain-text tqdm bar on stderr (no widgets, so no IProgress warning in notebooks)."""
+def progress_bar(*, total: int | None, desc: str, progress: bool | None, unit: str = "text") -> Any:
+    """A plain-text tqdm bar on stderr (no widgets, so no IProgress warning in notebooks).
+
+    With ``total=None`` (a stream of unknown length) it counts and shows the rate.
+    """
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit=unit, disable=not show_progress(progress), leave=False)

@@ -32,6 +32,7 @@ class Stream(IntEnum):
     BENCH_POOL = 8  # keys: (): a benchmark seed's training pool of a TextTask
     BENCH_SKILLS = 9  # keys: (0,): a benchmark seed's problems; (1,): validation (seed 0)
     BOOTSTRAP = 10  # keys: (): the resamples of a paired bootstrap interval
+    FIT_SAMPLE = 11  # keys: (): the texts a scorer is fitted on before scoring at scale
 
 
 def rng(seed: int, stream: Stream, *keys: int) -> np.random.Generator:

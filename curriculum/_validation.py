@@ -15,6 +15,7 @@ from curriculum.errors import InvalidTypeError, InvalidValueError
 from curriculum.fingerprint import fingerprint_array
 
 __all__ = [
+    "TextCheck",
     "build_registered",
     "check_int",
     "check_scores",
@@ -28,10 +29,12 @@ T = TypeVar("T")
 _SHOWN = 5  # bad positions listed in an error message
 
 
-def _positions(bad: Iterable[int]) -> str:
+def _positions(bad: Iterable[int], total: int | None = None) -> str:
+    """The first few of ``bad`` positions, and how many more there are (of ``total``)."""
     bad = list(bad)
+    total = len(bad) if total is None else total
     shown = ", ".join(str(i) for i in bad[:_SHOWN])
-    return shown + (f" and {len(bad) - _SHOWN} more" if len(bad) > _SHOWN else "")
+    return shown + (f" and {total - _SHOWN} more" if total > _SHOWN else "")
 
 
 def _surrogate(text: str) -> int:
@@ -41,6 +44,85 @@ def _surrogate(text: str) -> int:
     except UnicodeEncodeError as exc:
         return exc.start
     return -1
+
+
+class TextCheck:
+    """:func:`check_texts` over a corpus that arrives in chunks, with the same errors.
+
+    Feed the chunks in order with :meth:`update` (True while everything fed is valid); after the
+    last one, :meth:`raise_if_bad` raises exactly what :func:`check_texts` raises for the whole
+    corpus, with positions counted from its start. Only the positions an error shows are kept.
+
+    Args:
+        name: what the texts are called in messages (``texts``, ``texts of corpus.jsonl``).
+    """
+
+    def __init__(self, name: str = "texts") -> None:
+        self.name = name
+        #: How many items have been fed.
+        self.count = 0
+        self._not_str: list[int] = []
+        self._not_str_count = 0
+        self._first_not_str: Any = None
+        self._surrogate: tuple[int, str, int] | None = None  # position, text, offset
+        self._blank: list[int] = []
+        self._blank_count = 0
+        self._first_blank = ""
+
+    @property
+    def ok(self) -> bool:
+        """Whether every item fed so far is a non-empty, valid string."""
+        return not (self._not_str_count or self._surrogate or self._blank_count)
+
+    def update(self, items: list[Any]) -> bool:
+        """Check the next items (the corpus continues where the last chunk ended)."""
+        start, self.count = self.count, self.count + len(items)
+        not_str = [i for i, t in enumerate(items) if not isinstance(t, str)]
+        if not_str:
+            if not self._not_str_count:
+                self._first_not_str = items[not_str[0]]
+            self._not_str.extend(start + i for i in not_str[: _SHOWN - len(self._not_str)])
+            self._not_str_count += len(not_str)
+        if self._not_str_count:
+            return False  # a type error outranks every other: only its positions matter now
+        if self._surrogate is None:
+            broken = next((i for i, t in enumerate(items) if _surrogate(t) >= 0), None)
+            if broken is not None:
+                self._surrogate = (start + broken, items[broken], _surrogate(items[broken]))
+        if self._surrogate is not None:
+            return False
+        blank = [i for i, t in enumerate(items) if not t.strip()]
+        if blank:
+            if not self._blank_count:
+                self._first_blank = items[blank[0]]
+            self._blank.extend(start + i for i in blank[: _SHOWN - len(self._blank)])
+            self._blank_count += len(blank)
+        return self.ok
+
+    def raise_if_bad(self) -> None:
+        """Raise what :func:`check_texts` raises for everything fed (nothing if it is valid)."""
+        name = self.name
+        if self._not_str_count:
+            first, at = self._first_not_str, self._not_str[0]
+            raise InvalidTypeError(
+                f"{name} must hold only strings, but {name}[{at}] is "
+                f"{type(first).__name__} ({first!r:.60}); positions: "
+                f"{_positions(self._not_str, self._not_str_count)}. Convert or drop those items"
+            )
+        if self._surrogate is not None:
+            broken, text, at = self._surrogate
+            raise InvalidValueError(
+                f"{name}[{broken}] holds {text[at]!r} at position {at}, an unpaired "
+                "surrogate that is not valid Unicode (a broken \\u escape in JSON, say); fix the "
+                "text"
+            )
+        if self._blank_count:
+            raise InvalidValueError(
+                f"{name} must not hold empty or whitespace-only texts, but got "
+                f"{name}[{self._blank[0]}]={self._first_blank!r} ({self._blank_count} such texts "
+                f"at positions {_positions(self._blank, self._blank_count)}); drop them before "
+                "scoring"
+            )
 
 
 def check_texts(texts: Any, name: str = "texts") -> list[str]:
@@ -63,28 +145,9 @@ def check_texts(texts: Any, name: str = "texts") -> list[str]:
         ) from None
     if not items:
         raise InvalidValueError(f"{name} must hold at least one text, but got an empty corpus")
-    not_str = [i for i, t in enumerate(items) if not isinstance(t, str)]
-    if not_str:
-        first = items[not_str[0]]
-        raise InvalidTypeError(
-            f"{name} must hold only strings, but {name}[{not_str[0]}] is "
-            f"{type(first).__name__} ({first!r:.60}); positions: {_positions(not_str)}. "
-            "Convert or drop those items"
-        )
-    broken = next((i for i, t in enumerate(items) if _surrogate(t) >= 0), None)
-    if broken is not None:
-        at = _surrogate(items[broken])
-        raise InvalidValueError(
-            f"{name}[{broken}] holds {items[broken][at]!r} at position {at}, an unpaired "
-            "surrogate that is not valid Unicode (a broken \\u escape in JSON, say); fix the text"
-        )
-    blank = [i for i, t in enumerate(items) if not t.strip()]
-    if blank:
-        raise InvalidValueError(
-            f"{name} must not hold empty or whitespace-only texts, but got "
-            f"{name}[{blank[0]}]={items[blank[0]]!r} ({len(blank)} such texts at positions "
-            f"{_positions(blank)}); drop them before scoring"
-        )
+    check = TextCheck(name)
+    if not check.update(items):
+        check.raise_if_bad()
     return items
 
 

@@ -109,7 +109,7 @@ def save_array(
             f"values must be an array of real numbers, but got shape {values.shape} and dtype "
             f"{values.dtype}"
         )
-    if not np.isfinite(values).all():
+    if np.issubdtype(values.dtype, np.floating) and not np.isfinite(values).all():
         raise InvalidValueError(
             f"values must be finite, but {int((~np.isfinite(values)).sum())} are not (NaN or "
             "infinite); fix or rescore those samples"
@@ -210,7 +210,7 @@ def load_array(
             raise StaleCacheError(
                 f"{what} in {path} are stale:\n  " + "\n  ".join(diffs) + f"\n{fix}"
             )
-    if not np.isfinite(values).all():
+    if np.issubdtype(values.dtype, np.floating) and not np.isfinite(values).all():
         raise CacheError(f"{what} file {path} holds non-finite values; {fix}")
     return values
 
@@ -286,10 +286,10 @@ class ScoreCache:
             refresh: recompute and overwrite even if an entry exists.
         """
         items = check_texts(texts)
-        expect = self._expect(scorer, corpus_fingerprint(items), len(items))
-        path = self._path(expect)
-        if path.exists() and not refresh:
-            return load_scores(path, expect=expect, fix=_cache_fix(path))
+        fingerprint = corpus_fingerprint(items)
+        cached = None if refresh else self.lookup(scorer, fingerprint, len(items))
+        if cached is not None:
+            return cached
         scores = np.asarray(scorer.score(items), dtype=np.float64)
         if scores.shape != (len(items),) or not np.isfinite(scores).all():
             raise InvalidValueError(
@@ -297,19 +297,38 @@ class ScoreCache:
                 f"{bool(np.isfinite(scores).all())}) for {len(items)} texts; a scorer must "
                 "return one finite float per text"
             )
-        save_scores(path, scores, expect)
+        self.store(scorer, fingerprint, scores)
         return scores
+
+    def lookup(self, scorer: Any, fingerprint: str, count: int) -> NDArray[np.float64] | None:
+        """The stored scores of ``scorer`` on the corpus with this fingerprint, or None.
+
+        For a corpus that streams past (see :func:`curriculum.datasets.iter_texts`): its
+        fingerprint and count are known before anything is scored.
+        """
+        expect = self._expect(scorer, fingerprint, count)
+        path = self._path(expect)
+        if not path.exists():
+            return None
+        return load_scores(path, expect=expect, fix=_cache_fix(path))
+
+    def store(self, scorer: Any, fingerprint: str, scores: NDArray[np.float64]) -> Path:
+        """Store the scores of ``scorer`` on the corpus with this fingerprint; returns the path."""
+        expect = self._expect(scorer, fingerprint, int(np.shape(scores)[0]))
+        return save_scores(self._path(expect), scores, expect)
 
     def clear(self) -> int:
         """Delete this cache's entries (and nothing else); returns how many were removed.
 
-        An entry is a ``{scorer}-{key}.npy`` file whose ``.json`` sidecar is score metadata of
-        this library; other files in the directory are left alone.
+        An entry is a ``{name}-{key}.npy`` file whose ``.json`` sidecar is metadata of this
+        library: scores, and the rankings samplers store here (with their ``.lock`` files);
+        other files in the directory are left alone.
         """
         removed = 0
         for path in self.directory.glob("*.npy"):
             if _ENTRY.fullmatch(path.name) and is_sidecar(sidecar(path)):
                 sidecar(path).unlink()
                 path.unlink()
+                path.with_suffix(".lock").unlink(missing_ok=True)
                 removed += 1
         return removed

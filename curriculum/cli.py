@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import textwrap
@@ -25,13 +26,14 @@ from curriculum._files import (
     figure_format,
     save_figure,
 )
-from curriculum.cache import ScoreCache, check_sidecar_free, load_scores, save_scores, sidecar
+from curriculum.cache import load_scores, sidecar
 from curriculum.datasets import load_demo_corpus, read_corpus
 from curriculum.errors import CurriculumError, InvalidValueError
 from curriculum.fingerprint import fingerprint_texts
 from curriculum.pacing import PACINGS, get_pacing
 from curriculum.schedule import schedule_profile
 from curriculum.scorers import METRICS, SCORERS, get_scorer
+from curriculum.scoring import check_scores_output, score_file
 
 # curriculum.bench imports torch, so its names are listed here (a test checks they agree).
 ARM_NAMES = ("random", "full", "warmup", "anti", "step", "replay", "seqlen")
@@ -89,6 +91,19 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         help="reuse scores stored here for the same corpus and settings",
+    )
+    score.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="local: this process, reading the corpus in chunks (default); ray: Ray Data tasks "
+        "or actors (pip install 'curriculum[ray]'), same scores file",
+    )
+    score.add_argument(
+        "--address",
+        default=None,
+        help="for --engine ray: the cluster, 'auto' or host:port or ray://host:port "
+        "(default: start a local Ray instance)",
     )
     score.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     score.add_argument("--force", action="store_true", help="replace an existing output")
@@ -367,27 +382,50 @@ def _scorer_params(args: argparse.Namespace) -> dict[str, Any]:
 
 def _score(args: argparse.Namespace) -> int:
     source = check_input(args.input, what="input file")
-    out = check_output(args.output, what="-o", inputs=[source], force=args.force)
-    if out.suffix != ".npy":
-        raise InvalidValueError(f"-o must end in .npy, but got -o {str(out)!r}")
-    check_output(sidecar(out), what="the metadata file", inputs=[source], force=args.force)
-    check_sidecar_free(out)
+    out = check_scores_output(
+        args.output, inputs=[source], force=args.force, what="-o", flag="--force"
+    )
+    if args.engine == "local" and args.address is not None:
+        raise InvalidValueError("--address applies to --engine ray; add --engine ray")
+    if args.engine == "ray" and args.jobs is not None:
+        raise InvalidValueError(
+            "--jobs applies to --engine local; with --engine ray, Ray runs a task per CPU"
+        )
     scorer = get_scorer(args.scorer, **_scorer_params(args))
-    records = read_corpus(source, text_field=args.text_field)
-    texts = [r[args.text_field] for r in records]
-    if args.cache_dir is not None:
-        scores = ScoreCache(args.cache_dir).get_or_compute(scorer, texts)
+    progress = not args.no_progress
+    if args.engine == "ray":
+        from curriculum.distributed_scoring import score_file_on_ray
+        from curriculum.ray_cluster import connect_ray
+
+        started = connect_ray(args.address)
+        logging.getLogger("ray.data").setLevel(logging.WARNING)  # our bar instead of its INFO lines
+        try:
+            scores = score_file_on_ray(
+                source,
+                scorer,
+                output=out,
+                text_field=args.text_field,
+                cache=args.cache_dir,
+                progress=progress,
+                force=args.force,
+            )
+        finally:
+            if started:
+                import ray
+
+                ray.shutdown()
     else:
-        scores = scorer.score(texts)
-    meta = {
-        "scorer": scorer.name,
-        "params": json.loads(json.dumps(scorer.cache_params(), default=str)),
-        "corpus": fingerprint_texts(texts),
-        "input": str(source),
-    }
-    save_scores(out, scores, meta)
+        scores = score_file(
+            source,
+            scorer,
+            output=out,
+            text_field=args.text_field,
+            cache=args.cache_dir,
+            progress=progress,
+            force=args.force,
+        )
     print(
-        f"scored {len(texts)} texts with {scorer!r}: min {scores.min():.2f}, "
+        f"scored {len(scores)} texts with {scorer!r}: min {scores.min():.2f}, "
         f"median {np.median(scores):.2f}, max {scores.max():.2f} -> {out}"
     )
     return 0

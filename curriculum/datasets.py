@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from curriculum._files import check_input
-from curriculum._validation import check_scores, check_texts
+from curriculum._validation import TextCheck, check_int, check_scores, check_texts
 from curriculum.errors import (
     InvalidTypeError,
     InvalidValueError,
@@ -22,9 +22,11 @@ from curriculum.errors import (
 )
 
 __all__ = [
+    "CHUNK_SIZE",
     "check_map_style",
     "dataset_scores",
     "dataset_texts",
+    "iter_texts",
     "load_demo_corpus",
     "read_corpus",
     "score_texts",
@@ -141,6 +143,10 @@ def score_texts(
     )
 
 
+#: Texts per chunk when a corpus file is read in chunks (:func:`iter_texts`).
+CHUNK_SIZE = 8192
+
+
 def read_corpus(path: str | os.PathLike[str], *, text_field: str = "text") -> list[dict[str, Any]]:
     """Read a corpus file into records (dicts with at least ``text_field``).
 
@@ -155,23 +161,67 @@ def read_corpus(path: str | os.PathLike[str], *, text_field: str = "text") -> li
             file and line.
     """
     path = check_input(path, what="input file")
-    suffix = path.suffix.lower()
-    records: list[dict[str, Any]]
-    if suffix == ".parquet":
+    if path.suffix.lower() == ".parquet":
         records = _read_parquet(path, text_field)
     else:
-        records = []
-        for lineno, line in _lines(path):
-            if not line.strip():
-                continue
-            if suffix in (".jsonl", ".json", ".ndjson"):
-                records.append(_json_record(path, lineno, line, text_field))
-            else:
-                records.append({text_field: line.rstrip("\r\n")})
+        records = list(_line_records(path, text_field))
     if not records:
         raise InvalidValueError(f"{path} holds no texts")
     check_texts([r[text_field] for r in records], name=f"texts of {path}")
     return records
+
+
+def iter_texts(
+    path: str | os.PathLike[str], *, text_field: str = "text", chunk_size: int = CHUNK_SIZE
+) -> Iterator[list[str]]:
+    """The texts of a corpus file in chunks, in order, read as they are needed.
+
+    The file is read as :func:`read_corpus` reads it, with the same errors, but never more than
+    one chunk of texts is held: a corpus larger than memory streams through. A chunk is yielded
+    only while every text so far is valid; after a bad one the rest of the file is still read
+    (for its line errors and the count of bad texts), then the error :func:`read_corpus` would
+    raise is raised.
+
+    Args:
+        path: the corpus file (``.jsonl``/``.json``/``.ndjson``, ``.parquet``, or plain text).
+        text_field: the field or column that holds the text.
+        chunk_size: texts per chunk (the last one may hold fewer).
+
+    Raises:
+        MissingFileError, InputFileError, InvalidValueError, InvalidTypeError: as
+            :func:`read_corpus`.
+    """
+    path = check_input(path, what="input file")
+    size = check_int("chunk_size", chunk_size, minimum=1)
+    if path.suffix.lower() == ".parquet":
+        texts = _parquet_texts(path, text_field, size)
+    else:
+        texts = (r[text_field] for r in _line_records(path, text_field))
+    check = TextCheck(f"texts of {path}")
+    chunk: list[Any] = []
+    for text in texts:
+        chunk.append(text)
+        if len(chunk) == size:
+            if check.update(chunk):
+                yield chunk
+            chunk = []
+    if chunk and check.update(chunk):
+        yield chunk
+    if not check.count:
+        raise InvalidValueError(f"{path} holds no texts")
+    check.raise_if_bad()
+
+
+def _line_records(path: Path, text_field: str) -> Iterator[dict[str, Any]]:
+    """Records of a JSON lines or plain text file, one line at a time (blank lines skipped)."""
+    json_lines = path.suffix.lower() in (".jsonl", ".json", ".ndjson")
+    for lineno, line in _lines(path):
+        if not line.strip():
+            continue
+        if json_lines:
+            yield _json_record(path, lineno, line, text_field)
+        else:
+            yield {text_field: line.rstrip("\r\n")}
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -217,7 +267,8 @@ def _json_record(path: Path, lineno: int, line: str, text_field: str) -> dict[st
     return record
 
 
-def _read_parquet(path: Path, text_field: str) -> list[dict[str, Any]]:
+def _parquet_file(path: Path, text_field: str) -> Any:
+    """An open ``pyarrow.parquet.ParquetFile`` that holds ``text_field``, or a clear error."""
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -226,15 +277,41 @@ def _read_parquet(path: Path, text_field: str) -> list[dict[str, Any]]:
             "reading parquet needs pyarrow: pip install 'curriculum[parquet]'"
         ) from None
     try:
-        table = pq.read_table(path)
+        parquet = pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InvalidValueError(f"{path} is not a readable parquet file ({exc})") from None
-    if text_field not in table.column_names:
-        raise InvalidValueError(
-            f"{path} has no column {text_field!r}; columns are {table.column_names}"
-        )
+    names = parquet.schema_arrow.names
+    if text_field not in names:
+        raise InvalidValueError(f"{path} has no column {text_field!r}; columns are {names}")
+    return parquet
+
+
+def _read_parquet(path: Path, text_field: str) -> list[dict[str, Any]]:
+    import pyarrow as pa
+
+    parquet = _parquet_file(path, text_field)
+    try:
+        table = parquet.read()
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InvalidValueError(f"{path} is not a readable parquet file ({exc})") from None
     records: list[dict[str, Any]] = table.to_pylist()
     return records
+
+
+def _parquet_texts(path: Path, text_field: str, batch_size: int) -> Iterator[Any]:
+    """The ``text_field`` column of a parquet file, one batch of rows read at a time."""
+    import pyarrow as pa
+
+    parquet = _parquet_file(path, text_field)
+    batches = parquet.iter_batches(batch_size=batch_size, columns=[text_field])
+    while True:
+        try:
+            batch = next(batches, None)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InvalidValueError(f"{path} is not a readable parquet file ({exc})") from None
+        if batch is None:
+            return
+        yield from batch.column(0).to_pylist()
 
 
 def load_demo_corpus() -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 __all__ = [
     "CacheError",
+    "ClusterError",
     "CurriculumError",
     "DivergenceError",
     "InputFileError",
@@ -74,6 +75,10 @@ class CacheError(CurriculumError, RuntimeError):
 
 class StaleCacheError(CacheError):
     """A cache entry was computed for another corpus or other scorer settings."""
+
+
+class ClusterError(CurriculumError, ConnectionError):
+    """A compute cluster (Ray) cannot be reached at the address given."""
 
 
 class DivergenceError(CurriculumError, ArithmeticError):

@@ -16,10 +16,12 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from curriculum.errors import InvalidTypeError
 
 __all__ = [
+    "TextHasher",
     "callable_name",
     "canonical_json",
     "differing_settings",
@@ -27,6 +29,7 @@ __all__ = [
     "fingerprint_bytes",
     "fingerprint_json",
     "fingerprint_texts",
+    "row_hashes",
 ]
 
 
@@ -35,7 +38,8 @@ def fingerprint_array(values: Any, *, digest_size: int = 16) -> str:
     arr = np.ascontiguousarray(values)
     h = hashlib.blake2b(digest_size=digest_size)
     h.update(f"{arr.dtype.str}{arr.shape}".encode())
-    h.update(arr.tobytes())
+    if arr.size:
+        h.update(arr.reshape(-1).view(np.uint8).data)  # the bytes, without a copy
     return h.hexdigest()
 
 
@@ -44,14 +48,55 @@ def fingerprint_bytes(data: bytes, *, digest_size: int = 16) -> str:
     return hashlib.blake2b(data, digest_size=digest_size).hexdigest()
 
 
+class TextHasher:
+    """:func:`fingerprint_texts` fed in parts: texts in order, one chunk at a time.
+
+    ``TextHasher().update(a); .update(b)`` gives the digest of ``fingerprint_texts(a + b)``, so
+    a corpus too large for memory is fingerprinted as it streams past.
+    """
+
+    def __init__(self, *, digest_size: int = 16) -> None:
+        self._hash = hashlib.blake2b(digest_size=digest_size)
+        #: How many texts have been fed.
+        self.count = 0
+
+    def update(self, texts: Iterable[str]) -> None:
+        """Feed the next texts of the corpus, in order."""
+        h = self._hash
+        for text in texts:
+            raw = text.encode("utf-8")
+            h.update(struct.pack("<Q", len(raw)))
+            h.update(raw)
+            self.count += 1
+
+    def hexdigest(self) -> str:
+        """The fingerprint of every text fed so far."""
+        return self._hash.hexdigest()
+
+
 def fingerprint_texts(texts: Iterable[str], *, digest_size: int = 16) -> str:
     """Hash of a corpus: the order, byte length and UTF-8 bytes of every text."""
-    h = hashlib.blake2b(digest_size=digest_size)
-    for text in texts:
-        raw = text.encode("utf-8")
-        h.update(struct.pack("<Q", len(raw)))
-        h.update(raw)
-    return h.hexdigest()
+    hasher = TextHasher(digest_size=digest_size)
+    hasher.update(texts)
+    return hasher.hexdigest()
+
+
+def row_hashes(positions: Iterable[int], texts: Iterable[str]) -> NDArray[np.uint64]:
+    """One 64-bit hash per (position, text) pair.
+
+    Their sum (modulo 2**64, the wrap-around of ``uint64`` addition) does not depend on the order
+    the pairs come in, so two processes that saw the same texts at the same positions, in any
+    order and in any parts, get the same sum; a text read differently or at another position
+    changes it.
+    """
+    out = [
+        int.from_bytes(
+            hashlib.blake2b(struct.pack("<Q", int(i)) + t.encode("utf-8"), digest_size=8).digest(),
+            "little",
+        )
+        for i, t in zip(positions, texts, strict=True)
+    ]
+    return np.array(out, dtype=np.uint64)
 
 
 def callable_name(fn: Callable[..., Any]) -> str:

@@ -42,6 +42,12 @@ __all__ = [
 ]
 
 
+#: Above this many samples, ties are broken by a seeded index hash instead of a permutation.
+PERMUTATION_MAX = 1 << 22
+_RANK_CHUNK = 1 << 16  # samples per step while building and reading the ranking keys
+_SIGN = np.int64(-(1 << 63))
+
+
 def index_dtype(n: int) -> type[np.signedinteger]:
     """Smallest signed integer dtype that indexes ``n`` samples (int32 up to 2**31 - 1)."""
     return np.int32 if n < 2**31 else np.int64
@@ -52,8 +58,20 @@ def difficulty_rank(
 ) -> NDArray[np.signedinteger]:
     """Sample indices ordered from easiest (lowest score) to hardest.
 
-    Ties are broken by a random permutation drawn from ``seed``, so equal scores do not keep
-    corpus order. Scores must already be validated (1-D, finite).
+    Ties are broken at random per ``seed``, so equal scores do not keep corpus order: up to
+    :data:`PERMUTATION_MAX` samples by a random permutation, above it by a seeded bijective
+    hash of the index, which needs no random memory access (3.5x faster at 30M samples). Scores
+    must already be validated (1-D, finite).
+
+    How: each sample becomes one 64-bit key, its score's order-preserving bits in the high part
+    and its tie-breaker (position in the permutation, or hashed index) in the low ``b`` bits
+    (``b`` = bits of ``N - 1``), and the keys are sorted in place (numpy's vectorised sort; keys
+    are distinct, so the result does not depend on the sort algorithm). The score keeps its
+    sign, its exponent and its first ``52 - b`` mantissa bits: scores that agree on those (a
+    relative difference below ``2 ** (b - 52)``: 7.5e-9 at 30M samples, 2.4e-7 at 1B) count as
+    tied. Scores further apart are ordered exactly. Memory: the keys (8 bytes per sample), the
+    permutation below :data:`PERMUTATION_MAX`, and the result written over the keys (int32
+    indices when they fit give back half of the keys' buffer).
 
     Args:
         scores: one difficulty per sample, higher is harder.
@@ -65,13 +83,116 @@ def difficulty_rank(
         A permutation of ``range(len(scores))`` (int32 when it fits).
     """
     s = np.asarray(scores, dtype=np.float64)
+    return _rank(
+        s, rng(seed, Stream.RANK, *stream), reverse=reverse, hashed=s.shape[0] > PERMUTATION_MAX
+    )
+
+
+def _rank(
+    s: NDArray[np.float64],
+    gen: np.random.Generator,
+    *,
+    reverse: bool,
+    hashed: bool,
+    dtype: type[np.signedinteger] | None = None,
+) -> NDArray[np.signedinteger]:
+    """:func:`difficulty_rank` with its tie-breaker and index dtype chosen.
+
+    ``hashed`` selects the index hash; ``dtype`` defaults to :func:`index_dtype`. Tests and
+    benchmarks pick them.
+    """
     n = s.shape[0]
-    perm = np.arange(n, dtype=index_dtype(n))
-    rng(seed, Stream.RANK, *stream).shuffle(perm)
-    keys = s[perm]
-    if reverse:
-        keys = -keys
-    return perm[np.argsort(keys, kind="stable")]
+    dtype = index_dtype(n) if dtype is None else dtype
+    if n < 2:
+        return np.arange(n, dtype=dtype)
+    bits = (n - 1).bit_length()
+    if hashed:
+        tie = _IndexHash(bits, gen)
+    else:
+        perm = np.arange(n, dtype=dtype)
+        gen.shuffle(perm)
+    keep = np.int64(-(1 << bits))  # the high 64 - bits bits
+    keys = np.empty(n, dtype=np.uint64)
+    position = np.arange(_RANK_CHUNK, dtype=np.uint64)
+    for lo in range(0, n, _RANK_CHUNK):
+        hi = min(lo + _RANK_CHUNK, n)
+        value = keys[lo:hi].view(np.float64)
+        if hashed:
+            value[:] = s[lo:hi]
+        else:
+            np.take(s, perm[lo:hi], out=value)
+        if reverse:
+            np.negative(value, out=value)
+        value += 0.0  # -0.0 becomes 0.0: the two compare equal
+        # Order-preserving bits: negative floats have every bit flipped, others the sign bit.
+        key = value.view(np.int64)
+        flip = key >> 63
+        flip |= _SIGN
+        key ^= flip
+        key &= keep
+        low = position[: hi - lo]
+        key |= (tie.forward(low.copy()) if hashed else low).view(np.int64)
+        position += np.uint64(_RANK_CHUNK)
+    del position
+    keys.sort()
+    # The ranking is written over the sorted keys, chunk by chunk: position j of the result lies
+    # in key j // 2 (int32) or j (int64), which is read before it is overwritten.
+    out = keys.view(dtype)
+    mask = np.uint64((1 << bits) - 1)
+    for lo in range(0, n, _RANK_CHUNK):
+        hi = min(lo + _RANK_CHUNK, n)
+        low = keys[lo:hi] & mask
+        out[lo:hi] = tie.inverse(low) if hashed else perm[low]
+    del out
+    if not hashed:
+        del perm
+    if dtype is np.int64:
+        return keys.view(np.int64)
+    # Give back the upper half of the buffer in place (realloc), then read it as int32.
+    keys.resize((n + 1) // 2, refcheck=False)
+    return keys.view(np.int32)[:n]
+
+
+class _IndexHash:
+    """A seeded bijection of ``[0, 2**bits)``: rounds of ``x -> ((x + c) * a) ^ shift`` mod 2**bits.
+
+    Each step is invertible modulo ``2**bits`` (an addition, an odd multiplier, and a xor-shift
+    by at least half the width, which undoes itself), so distinct indices get distinct hashes and
+    the index is recovered exactly from its hash.
+    """
+
+    ROUNDS = 3
+
+    def __init__(self, bits: int, gen: np.random.Generator) -> None:
+        modulus = 1 << bits
+        self.mask = np.uint64(modulus - 1)
+        self.shift = np.uint64((bits + 1) // 2)
+        draws = [int(v) for v in gen.integers(0, 1 << 62, size=2 * self.ROUNDS)]
+        self.adds = [np.uint64(c % modulus) for c in draws[: self.ROUNDS]]
+        self.subtracts = [
+            np.uint64((modulus - c % modulus) % modulus) for c in draws[: self.ROUNDS]
+        ]
+        odd = [(2 * a + 1) % modulus for a in draws[self.ROUNDS :]]
+        self.multipliers = [np.uint64(a) for a in odd]
+        self.inverses = [np.uint64(pow(a, -1, modulus)) for a in odd]
+
+    def forward(self, x: NDArray[np.uint64]) -> NDArray[np.uint64]:
+        """Hashes of ``x`` (computed in place)."""
+        for c, a in zip(self.adds, self.multipliers, strict=True):
+            x += c
+            x *= a
+            x &= self.mask
+            x ^= x >> self.shift
+        return x
+
+    def inverse(self, x: NDArray[np.uint64]) -> NDArray[np.uint64]:
+        """Indices whose hashes are ``x`` (computed in place)."""
+        for c, a in zip(reversed(self.subtracts), reversed(self.inverses), strict=True):
+            x ^= x >> self.shift
+            x *= a
+            x += c
+            x &= self.mask
+        return x
 
 
 def open_windows(
@@ -173,16 +294,22 @@ def curriculum_order(
         remaining[live] -= take
 
     # Within each group, a random subset goes to each block: shuffle, then cut in block order.
-    pool = rank.copy()
-    for lo, hi in itertools.pairwise(group_edges):
+    # Chunk (g, k), the part of group g drawn in block k, lands in block k after the chunks of
+    # the groups before g: a scatter by chunk offsets (what a stable sort by block would give).
+    dest = np.concatenate(([0], np.cumsum(counts.T.ravel())[:-1])).reshape(num_blocks, -1).T
+    src = np.concatenate(([0], np.cumsum(counts.ravel())[:-1])).reshape(num_blocks, -1)
+    shift = (dest - src).astype(np.int64)
+    order = np.empty_like(rank)
+    for g, (lo, hi) in enumerate(itertools.pairwise(group_edges)):
+        if hi == lo:
+            continue
+        part = rank[lo:hi].copy()
         if hi - lo > 1:
-            gen.shuffle(pool[lo:hi])
-    block_dtype = np.uint16 if num_blocks < 2**16 else np.uint32
-    block_ids = np.tile(np.arange(num_blocks, dtype=block_dtype), num_blocks)
-    block_of = np.repeat(block_ids, counts.ravel())
-    del block_ids
-    order = pool[np.argsort(block_of, kind="stable")]
-    del pool, block_of
+            gen.shuffle(part)
+        live = counts[g] > 0
+        positions = np.arange(lo, hi, dtype=np.int64)
+        positions += np.repeat(shift[g, live], counts[g, live])
+        order[positions] = part
     # Within a block every open sample is equally likely at every position.
     for lo, hi in itertools.pairwise(bounds):
         if hi - lo > 1:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,6 +20,7 @@ from curriculum.ordering import (
     stratified_ranks,
 )
 from curriculum.pacing import PacingLike, get_pacing
+from curriculum.ranking_cache import shared_ranking
 
 if TYPE_CHECKING:
     from curriculum.cache import ScoreCache
@@ -71,6 +74,10 @@ class CurriculumSampler(PositionalSampler):
             stage of training is as diverse as the corpus (see
             :func:`~curriculum.ordering.stratified_order`).
         max_blocks: time resolution of the pacing within an epoch.
+        ranking_dir: optional directory (the score cache, say) where the ranking is stored and
+            memory-mapped: the first rank on a node computes it, the others map it instead of
+            computing it again (see :mod:`curriculum.ranking_cache`). Default: every sampler
+            computes its own.
 
     Example:
         >>> sampler = CurriculumSampler(scores, pacing="root", seed=0)  # doctest: +SKIP
@@ -93,6 +100,7 @@ class CurriculumSampler(PositionalSampler):
         dataset: Sequence[Any] | None = None,
         strata: ArrayLike | None = None,
         max_blocks: int = 512,
+        ranking_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         expected = None if dataset is None else len(dataset)
         self.scores = check_scores(scores, expected_len=expected)
@@ -119,6 +127,7 @@ class CurriculumSampler(PositionalSampler):
                 f"drop_last=True with {n} samples and num_replicas={self.num_replicas} leaves "
                 "every rank empty; use drop_last=False or more samples"
             )
+        self.ranking_dir = None if ranking_dir is None else Path(ranking_dir)
         self._rank_order: list[NDArray[np.signedinteger]] | None = None
         self._fingerprint: str | None = None
         self._epoch_order: tuple[int, NDArray[np.signedinteger]] | None = None
@@ -140,11 +149,15 @@ class CurriculumSampler(PositionalSampler):
         Args:
             texts: the corpus, in dataset order.
             scorer: a scorer instance or a registered name (``"readability"``, ``"length"``, ...).
-            cache: a :class:`~curriculum.cache.ScoreCache` or a directory for one.
+            cache: a :class:`~curriculum.cache.ScoreCache` or a directory for one. The ranking
+                is stored there too (``ranking_dir``), so the ranks of a node compute it once.
             **kwargs: passed to :class:`CurriculumSampler`.
         """
+        from curriculum.cache import ScoreCache
         from curriculum.datasets import score_texts
 
+        if cache is not None and "ranking_dir" not in kwargs:
+            kwargs["ranking_dir"] = cache.directory if isinstance(cache, ScoreCache) else cache
         return cls(score_texts(texts, scorer=scorer, cache=cache), **kwargs)
 
     @classmethod
@@ -167,7 +180,8 @@ class CurriculumSampler(PositionalSampler):
             score_column: the column or key that already holds each item's difficulty (for
                 tokenized datasets that carry their scores); no text is read then.
             scorer: a scorer instance or a registered name.
-            cache: a :class:`~curriculum.cache.ScoreCache` or a directory for one.
+            cache: a :class:`~curriculum.cache.ScoreCache` or a directory for one (scores and
+                ranking, as in :meth:`from_texts`).
             **kwargs: passed to :class:`CurriculumSampler`.
         """
         from curriculum.datasets import dataset_scores, dataset_texts
@@ -184,14 +198,23 @@ class CurriculumSampler(PositionalSampler):
 
     def _ranks(self) -> list[NDArray[np.signedinteger]]:
         if self._rank_order is None:  # the ranking is computed once per sampler
-            self._rank_order = (
-                [difficulty_rank(self.scores, seed=self.seed, reverse=self.reverse)]
-                if self.strata is None
-                else stratified_ranks(
-                    self.scores, self.strata, seed=self.seed, reverse=self.reverse
-                )
-            )
+            if self.ranking_dir is None:
+                self._rank_order = self._compute_ranks()
+            else:
+                key = {
+                    "scores": self.fingerprint,
+                    "count": int(self.scores.shape[0]),
+                    "seed": self.seed,
+                    "reverse": self.reverse,
+                    "strata": self._strata_fingerprint,
+                }
+                self._rank_order = shared_ranking(self.ranking_dir, key, self._compute_ranks)
         return self._rank_order
+
+    def _compute_ranks(self) -> list[NDArray[np.signedinteger]]:
+        if self.strata is None:
+            return [difficulty_rank(self.scores, seed=self.seed, reverse=self.reverse)]
+        return stratified_ranks(self.scores, self.strata, seed=self.seed, reverse=self.reverse)
 
     def ranking(self) -> NDArray[np.signedinteger] | None:
         """The easy-to-hard ranking the pacing opens (ties broken per seed); None with strata."""

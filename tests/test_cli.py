@@ -88,6 +88,29 @@ def test_score_with_metric_cache_and_other_scorers(tmp_path: Path, corpus: Path)
         )
 
 
+def test_score_shows_a_progress_bar_unless_told_not_to(
+    tmp_path: Path, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["score", str(corpus), "--scorer", "length", "-o", str(tmp_path / "a.npy")]) == 0
+    assert "scoring (length): " in capsys.readouterr().err
+    argv = ["score", str(corpus), "--scorer", "length", "-o", str(tmp_path / "b.npy")]
+    assert main([*argv, "--no-progress"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_engine_ray_without_ray_names_the_extra(
+    tmp_path: Path,
+    corpus: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    assert main(["score", str(corpus), "--engine", "ray", "-o", str(tmp_path / "s.npy")]) == 1
+    err = capsys.readouterr().err
+    assert "scoring on Ray needs Ray Data: pip install 'curriculum[ray]'" in err
+    assert not (tmp_path / "s.npy").exists()
+
+
 def test_plain_text_input(tmp_path: Path, fortunes: list[str]) -> None:
     path = tmp_path / "corpus.txt"
     path.write_text("\n".join(t.replace("\n", " ") for t in fortunes[:30]))
@@ -119,6 +142,14 @@ def test_plain_text_input(tmp_path: Path, fortunes: list[str]) -> None:
         (
             ["score", "{corpus}", "--text-field", "body", "-o", "{tmp}/s.npy"],
             "must be a JSON object with a 'body' field",
+        ),
+        (
+            ["score", "{corpus}", "--address", "auto", "-o", "{tmp}/s.npy"],
+            "--address applies to --engine ray; add --engine ray",
+        ),
+        (
+            ["score", "{corpus}", "--engine", "ray", "--jobs", "2", "-o", "{tmp}/s.npy"],
+            "--jobs applies to --engine local; with --engine ray, Ray runs a task per CPU",
         ),
         (["schedule", "--scores", "{tmp}/none.npy"], "none.npy' does not exist"),
         (

@@ -27,6 +27,11 @@ class LengthScorer(Scorer):
 
     name = "length"
 
+    @property
+    def per_text(self) -> bool:
+        """True: each text is scored on its own."""
+        return True
+
     def __init__(self, unit: str = "words") -> None:
         self.unit = unit
 
@@ -54,6 +59,11 @@ class CompressionScorer(Scorer):
     """
 
     name = "compression"
+
+    @property
+    def per_text(self) -> bool:
+        """True: each text is scored on its own."""
+        return True
 
     def __init__(self, level: int = 9) -> None:
         self.level = level

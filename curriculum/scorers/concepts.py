@@ -122,6 +122,15 @@ class ConceptGraphScorer(Scorer):
             self.graph = load_graph(self.graph)
         return self.graph
 
+    @property
+    def per_text(self) -> bool:
+        """True for ``assign="keywords"`` (a text's concepts are the keywords in it).
+
+        Embedding assignment compares a batched embedding with a threshold, where the rounding of
+        other texts in the batch could tip a borderline text, so it is scored whole.
+        """
+        return self.assign == "keywords"
+
     def cache_params(self) -> dict[str, Any]:
         """Settings that change the scores, the graph as a content hash."""
         from curriculum.embeddings import model_id

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 from curriculum._validation import check_int, check_texts
 from curriculum.cache import corpus_fingerprint
-from curriculum.embeddings import embed, model_id
+from curriculum.embeddings import embed, load_model, model_id
 from curriculum.errors import InvalidValueError, NotFittedError
 from curriculum.scorers.base import Scorer
 
@@ -66,6 +66,7 @@ class EmbeddingClusterScorer(Scorer):
     """
 
     name = "embedding_cluster"
+    uses_model = True
 
     def __init__(
         self,
@@ -103,6 +104,20 @@ class EmbeddingClusterScorer(Scorer):
             "algorithm": self.algorithm,
             "random_state": self.random_state,
         }
+
+    @property
+    def per_text(self) -> bool:
+        """True once fitted: a text's score is its nearest fitted cluster and its distance to it.
+
+        Its embedding is computed in a batch with other texts; batches of other texts can change
+        the last bits of the floating-point result, not more.
+        """
+        return True
+
+    def prepare(self) -> EmbeddingClusterScorer:
+        """Load the embedding model (once per process)."""
+        load_model(self.model, device=self.device)
+        return self
 
     def _embed(self, texts: list[str]) -> NDArray[np.float32]:
         return embed(

@@ -9,11 +9,14 @@ package instead, so scoring never touches the network. It is applied when this m
 
 from __future__ import annotations
 
+import copy
 import functools
+import itertools
 import math
 import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -150,6 +153,11 @@ class ReadabilityScorer(Scorer):
 
     name = "readability"
 
+    @property
+    def per_text(self) -> bool:
+        """True: each text is scored on its own."""
+        return True
+
     def __init__(
         self,
         metric: str = "flesch_kincaid_grade",
@@ -212,6 +220,46 @@ class ReadabilityScorer(Scorer):
                     for chunk, result in zip(chunks, pool.map(work, chunks), strict=True):
                         values.extend(result)
                         bar.update(len(chunk))
+        return self._finish(items, values)
+
+    def score_chunks(self, chunks: Iterable[Sequence[str]]) -> Iterator[NDArray[np.float64]]:
+        """Scores of each chunk in turn, with one pool of worker processes for all of them.
+
+        A corpus of one chunk is scored as :meth:`score` scores it. With more, the workers
+        (``n_jobs``, as for a corpus above :data:`PARALLEL_THRESHOLD` texts) start once and
+        score the chunks as they come, two chunks ahead of the one being returned; starting
+        them for every chunk would load textstat's dictionary again each time. No progress bar:
+        the caller counts the chunks.
+        """
+        quiet = copy.copy(self)
+        quiet.progress = False
+        stream = iter(chunks)
+        head = [c for c in (next(stream, None), next(stream, None)) if c is not None]
+        workers = self._workers(PARALLEL_THRESHOLD)
+        if len(head) < 2 or workers == 1:
+            for chunk in itertools.chain(head, stream):
+                yield quiet.score(chunk)
+            return
+        _metric(self.metric)
+        _check_lang(self.lang)
+        kwargs = dict(self.metric_kwargs or {})
+        work = functools.partial(_score_chunk, metric=self.metric, kwargs=kwargs, lang=self.lang)
+        pending: deque[tuple[list[str], list[Future[list[float]]]]] = deque()
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for chunk in itertools.chain(head, stream):
+                items = check_texts(chunk)
+                starts = range(0, len(items), _CHUNK)
+                parts = [pool.submit(work, items[i : i + _CHUNK]) for i in starts]
+                pending.append((items, parts))
+                if len(pending) > 2:
+                    yield self._collect(*pending.popleft())
+            while pending:
+                yield self._collect(*pending.popleft())
+
+    def _collect(self, items: list[str], parts: list[Future[list[float]]]) -> NDArray[np.float64]:
+        return self._finish(items, [v for part in parts for v in part.result()])
+
+    def _finish(self, items: list[str], values: list[float]) -> NDArray[np.float64]:
         out = np.asarray(values, dtype=np.float64)
         bad = np.flatnonzero(~np.isfinite(out))
         if bad.size:

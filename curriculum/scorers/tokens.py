@@ -81,6 +81,7 @@ class TokenCountScorer(Scorer):
     """
 
     name = "tokens"
+    uses_model = True
 
     def __init__(self, tokenizer: Any, *, batch_size: int = 1024) -> None:
         self.tokenizer = tokenizer
@@ -91,6 +92,16 @@ class TokenCountScorer(Scorer):
         if self._loaded is None:
             self._loaded = load_tokenizer(self.tokenizer)
         return self._loaded
+
+    @property
+    def per_text(self) -> bool:
+        """True: each text is tokenized on its own."""
+        return True
+
+    def prepare(self) -> TokenCountScorer:
+        """Load the tokenizer."""
+        self._tokenizer()
+        return self
 
     def score(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """Number of tokens in each text, without special tokens."""
