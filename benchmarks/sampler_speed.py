@@ -88,10 +88,8 @@ print(status('VmHWM') - before)
 
 
 def previous_ranking(scores: np.ndarray) -> np.ndarray:
-    """The ranking before packed keys: a random permutation, then a stable float argsort."""
-    perm = np.arange(scores.shape[0], dtype=np.int32)
-    rng(0, Stream.RANK).shuffle(perm)
-    return perm[np.argsort(scores[perm], kind="stable")]
+    """The ranking before packed keys (still used up to 4M samples): permutation, float argsort."""
+    return _rank(scores, rng(0, Stream.RANK), reverse=False, hashed=False)
 
 
 def measure(n: int, repeats: int) -> dict[str, Any]:
@@ -101,20 +99,15 @@ def measure(n: int, repeats: int) -> dict[str, Any]:
     result: dict[str, Any] = {"n": n}
 
     # Order build.
-    gen = np.random.default_rng(0)
     t_randperm = best_of(lambda: torch.randperm(n), repeats)
     t_permutation = best_of(lambda: np.random.default_rng(0).permutation(n), repeats)
     t_rank = best_of(lambda: difficulty_rank(scores, seed=0), repeats)
-    t_rank_perm = best_of(lambda: _rank(scores, gen, reverse=False, hashed=False), repeats)
-    t_rank_hash = best_of(lambda: _rank(scores, gen, reverse=False, hashed=True), repeats)
     t_previous = best_of(lambda: previous_ranking(scores), repeats)
     t_epoch = best_of(lambda: curriculum_order(rank, pacing, seed=0, epoch=0), repeats)
     result["build_s"] = {
         "torch.randperm": t_randperm,
         "np.random.permutation": t_permutation,
         "curriculum rank (once per sampler)": t_rank,
-        "rank, permutation tie-breaker": t_rank_perm,
-        "rank, hashed tie-breaker": t_rank_hash,
         "previous rank (float argsort)": t_previous,
         "curriculum epoch order": t_epoch,
     }
@@ -275,11 +268,9 @@ def main() -> None:
         b = r["build_s"]
         print(f"\nN = {n:,}")
         print(
-            f"  ranking       {b['curriculum rank (once per sampler)']:.3f}s (permutation "
-            f"tie-breaker {b['rank, permutation tie-breaker']:.3f}s, hashed "
-            f"{b['rank, hashed tie-breaker']:.3f}s) | previous float argsort "
-            f"{b['previous rank (float argsort)']:.3f}s ({r['rank_speed_vs_previous']:.1f}x "
-            "faster)"
+            f"  ranking       {b['curriculum rank (once per sampler)']:.3f}s | previous float "
+            f"argsort {b['previous rank (float argsort)']:.3f}s "
+            f"({r['rank_speed_vs_previous']:.1f}x faster)"
         )
         print(
             f"  order build   randperm {b['torch.randperm']:.3f}s | np permutation "

@@ -321,8 +321,8 @@ class ScoreCache:
         """Delete this cache's entries (and nothing else); returns how many were removed.
 
         An entry is a ``{name}-{key}.npy`` file whose ``.json`` sidecar is metadata of this
-        library: scores, and the rankings samplers store here (with their ``.lock`` files);
-        other files in the directory are left alone.
+        library (scores, embeddings, and the rankings samplers store here, with their ``.lock``
+        files); other files in the directory are left alone.
         """
         removed = 0
         for path in self.directory.glob("*.npy"):

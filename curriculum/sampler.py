@@ -77,7 +77,9 @@ class CurriculumSampler(PositionalSampler):
         ranking_dir: optional directory (the score cache, say) where the ranking is stored and
             memory-mapped: the first rank on a node computes it, the others map it instead of
             computing it again (see :mod:`curriculum.ranking_cache`). Default: every sampler
-            computes its own.
+            computes its own. A directory that cannot be written is an error, except the one
+            :meth:`from_texts` defaults to its score cache: then a warning, and the ranking is
+            kept in memory.
 
     Example:
         >>> sampler = CurriculumSampler(scores, pacing="root", seed=0)  # doctest: +SKIP
@@ -128,6 +130,7 @@ class CurriculumSampler(PositionalSampler):
                 "every rank empty; use drop_last=False or more samples"
             )
         self.ranking_dir = None if ranking_dir is None else Path(ranking_dir)
+        self._ranking_optional = False  # from_texts: a cache that cannot be written is skipped
         self._rank_order: list[NDArray[np.signedinteger]] | None = None
         self._fingerprint: str | None = None
         self._epoch_order: tuple[int, NDArray[np.signedinteger]] | None = None
@@ -150,15 +153,20 @@ class CurriculumSampler(PositionalSampler):
             texts: the corpus, in dataset order.
             scorer: a scorer instance or a registered name (``"readability"``, ``"length"``, ...).
             cache: a :class:`~curriculum.cache.ScoreCache` or a directory for one. The ranking
-                is stored there too (``ranking_dir``), so the ranks of a node compute it once.
+                is stored there too (``ranking_dir``), so the ranks of a node compute it once;
+                if the directory cannot be written, a warning says so and the ranking stays in
+                memory.
             **kwargs: passed to :class:`CurriculumSampler`.
         """
         from curriculum.cache import ScoreCache
         from curriculum.datasets import score_texts
 
-        if cache is not None and "ranking_dir" not in kwargs:
+        defaulted = cache is not None and "ranking_dir" not in kwargs
+        if defaulted:
             kwargs["ranking_dir"] = cache.directory if isinstance(cache, ScoreCache) else cache
-        return cls(score_texts(texts, scorer=scorer, cache=cache), **kwargs)
+        sampler = cls(score_texts(texts, scorer=scorer, cache=cache), **kwargs)
+        sampler._ranking_optional = defaulted  # a read-only cache still serves the scores
+        return sampler
 
     @classmethod
     def from_dataset(
@@ -208,7 +216,9 @@ class CurriculumSampler(PositionalSampler):
                     "reverse": self.reverse,
                     "strata": self._strata_fingerprint,
                 }
-                self._rank_order = shared_ranking(self.ranking_dir, key, self._compute_ranks)
+                self._rank_order = shared_ranking(
+                    self.ranking_dir, key, self._compute_ranks, optional=self._ranking_optional
+                )
         return self._rank_order
 
     def _compute_ranks(self) -> list[NDArray[np.signedinteger]]:
@@ -244,7 +254,11 @@ class CurriculumSampler(PositionalSampler):
         """Difficulty percentile (0 easiest, 100 hardest) of every sample, ties broken per seed."""
         if self._percentiles is None:
             n = self.scores.shape[0]
-            ranking = difficulty_rank(self.scores, seed=self.seed)
+            ranking = (  # the sampler's own ranking when it is this one (shared, if stored)
+                self._ranks()[0]
+                if self.strata is None and not self.reverse
+                else difficulty_rank(self.scores, seed=self.seed)
+            )
             pct = np.empty(n, dtype=np.float64)
             pct[ranking] = np.arange(n) * (100.0 / max(n - 1, 1))
             self._percentiles = pct

@@ -103,7 +103,7 @@ def test_a_damaged_ranking_is_refused_with_the_fix(tmp_path: Path, damage: Any) 
 def test_an_unusable_directory_is_refused(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    with pytest.raises(OutputError, match=r"ranking_dir=.*cannot be created.*ranking_dir=None"):
+    with pytest.raises(OutputError, match=r"ranking_dir=.*cannot be written.*ranking_dir=None"):
         CurriculumSampler(_scores(), ranking_dir=blocker / "sub").global_order()
 
 
@@ -152,3 +152,74 @@ def test_four_processes_compute_the_ranking_once(tmp_path: Path) -> None:
     for index, _, head, size in got:
         assert size == 50_000
         assert head == expected[index::4][:50].tolist()
+
+
+def test_a_score_cache_that_cannot_take_the_ranking_still_serves_from_texts(
+    tmp_path: Path, fortunes: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import builtins
+
+    import curriculum.ranking_cache as ranking_cache
+
+    CurriculumSampler.from_texts(fortunes, scorer="length", cache=tmp_path)  # scores cached
+    real_open = builtins.open
+
+    def read_only(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if str(file).endswith(".lock"):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(ranking_cache, "open", read_only, raising=False)
+    sampler = CurriculumSampler.from_texts(fortunes, scorer="length", cache=tmp_path, seed=2)
+    with pytest.warns(UserWarning, match=r"cannot be stored in .*keeps its own in memory"):
+        order = sampler.global_order()
+    assert np.array_equal(order, CurriculumSampler(sampler.scores, seed=2).global_order())
+    assert not _files(tmp_path)
+    explicit = CurriculumSampler(sampler.scores, seed=2, ranking_dir=tmp_path)
+    with pytest.raises(OutputError, match=r"cannot be written.*Permission denied"):
+        explicit.global_order()  # a directory the user chose is not skipped silently
+
+
+def test_a_file_system_without_locks_still_stores_the_ranking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    import curriculum.ranking_cache as ranking_cache
+
+    def no_locks(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(ranking_cache.fcntl, "flock", no_locks)
+    scores = _scores()
+    stored = CurriculumSampler(scores, seed=3, ranking_dir=tmp_path)
+    assert np.array_equal(stored.global_order(), CurriculumSampler(scores, seed=3).global_order())
+    assert len(_files(tmp_path)) == 1
+
+
+def test_percentiles_reuse_the_shared_ranking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import curriculum.sampler as sampler_module
+
+    scores = _scores()
+    expected = CurriculumSampler(scores, seed=6).percentiles()
+    CurriculumSampler(scores, seed=6, ranking_dir=tmp_path).global_order()
+
+    def fail(*args: Any, **kwargs: Any) -> np.ndarray:
+        raise AssertionError("percentiles should read the stored ranking")
+
+    monkeypatch.setattr(sampler_module, "difficulty_rank", fail)
+    mapped = CurriculumSampler(scores, seed=6, ranking_dir=tmp_path)
+    assert np.array_equal(mapped.percentiles(), expected)
+
+
+def test_memory_mapped_scores_stay_mapped_in_the_sampler(tmp_path: Path) -> None:
+    # The README's plan for 1B samples: every rank maps the same scores file, none copies it.
+    from curriculum.cache import load_array, save_scores
+
+    path = save_scores(tmp_path / "scores.npy", _scores())
+    mapped = load_array(path, mmap=True)
+    sampler = CurriculumSampler(mapped, seed=0, ranking_dir=tmp_path)
+    assert np.shares_memory(sampler.scores, mapped)
+    assert len(list(sampler)) == mapped.shape[0]
