@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from curriculum._files import atomic_write
+from curriculum._files import atomic_write, check_input
 from curriculum._validation import check_scores, check_texts
 from curriculum.errors import (
     CacheError,
@@ -41,6 +41,7 @@ __all__ = [
     "StaleCacheError",
     "corpus_fingerprint",
     "load_array",
+    "load_corpus_scores",
     "load_scores",
     "save_array",
     "save_scores",
@@ -235,6 +236,21 @@ def load_scores(
     """Read scores written by :func:`save_scores`; see :func:`load_array` for the checks."""
     values = load_array(path, expect=expect, require_metadata=require_metadata, fix=fix)
     return values.astype(np.float64, copy=False)
+
+
+def load_corpus_scores(
+    path: str | os.PathLike[str], texts: Sequence[str], *, fix: str, what: str = "scores"
+) -> NDArray[np.float64]:
+    """Scores that must belong to ``texts``: their sidecar's corpus fingerprint must match.
+
+    Args:
+        path: a scores file written by ``curriculum score`` or :func:`save_scores`.
+        texts: the corpus, in order.
+        fix: what the user should do when the scores belong to another corpus.
+        what: the parameter that gave ``path``, for messages.
+    """
+    check_input(path, what=what)
+    return load_scores(path, expect={"corpus": corpus_fingerprint(texts)}, fix=fix)
 
 
 def _cache_fix(path: Path) -> str:

@@ -26,10 +26,9 @@ from curriculum._files import (
     figure_format,
     save_figure,
 )
-from curriculum.cache import load_scores, sidecar
+from curriculum.cache import load_corpus_scores, load_scores, sidecar
 from curriculum.datasets import load_demo_corpus, read_corpus
 from curriculum.errors import CurriculumError, InvalidValueError
-from curriculum.fingerprint import fingerprint_texts
 from curriculum.pacing import PACINGS, get_pacing
 from curriculum.schedule import schedule_profile
 from curriculum.scorers import METRICS, SCORERS, get_scorer
@@ -433,13 +432,14 @@ def _score(args: argparse.Namespace) -> int:
 
 def _scores_of(path: Path, texts: list[str], corpus: Path, text_field: str) -> np.ndarray:
     """Scores that must belong to ``texts``: their sidecar's corpus fingerprint must match."""
-    check_input(path, what="--scores")
+    check_input(path, what="--scores")  # before its sidecar is read for the message
     field = "" if text_field == "text" else f" --text-field {text_field}"
     new = path.with_name(f"{corpus.stem}-scores.npy")
     origin = _scored_input(path)
-    return load_scores(
+    return load_corpus_scores(
         path,
-        expect={"corpus": fingerprint_texts(texts)},
+        texts,
+        what="--scores",
         fix=(f"these are the scores of {origin}; " if origin else "")
         + f"score this corpus: curriculum score {corpus}{field} -o {new}",
     )

@@ -174,14 +174,11 @@ class TextTask:
 
 
 def _scores_file(path: Path, texts: list[str]) -> NDArray[np.float64]:
-    from curriculum._files import check_input
-    from curriculum.cache import load_scores
-    from curriculum.fingerprint import fingerprint_texts
+    from curriculum.cache import load_corpus_scores
 
-    check_input(path, what="scores")
-    return load_scores(
+    return load_corpus_scores(
         path,
-        expect={"corpus": fingerprint_texts(texts)},
+        texts,
         fix="score this corpus: curriculum score CORPUS -o scores.npy, and pass that file",
     )
 
