@@ -391,38 +391,30 @@ def _score(args: argparse.Namespace) -> int:
             "--jobs applies to --engine local; with --engine ray, Ray runs a task per CPU"
         )
     scorer = get_scorer(args.scorer, **_scorer_params(args))
-    progress = not args.no_progress
+    score: Any = score_file
+    started = False
     if args.engine == "ray":
         from curriculum.distributed_scoring import score_file_on_ray
         from curriculum.ray_cluster import connect_ray
 
+        score = score_file_on_ray
         started = connect_ray(args.address)
         logging.getLogger("ray.data").setLevel(logging.WARNING)  # our bar instead of its INFO lines
-        try:
-            scores = score_file_on_ray(
-                source,
-                scorer,
-                output=out,
-                text_field=args.text_field,
-                cache=args.cache_dir,
-                progress=progress,
-                force=args.force,
-            )
-        finally:
-            if started:
-                import ray
-
-                ray.shutdown()
-    else:
-        scores = score_file(
+    try:
+        scores = score(
             source,
             scorer,
             output=out,
             text_field=args.text_field,
             cache=args.cache_dir,
-            progress=progress,
+            progress=not args.no_progress,
             force=args.force,
         )
+    finally:
+        if started:  # Ray was initialised by this command, not before it
+            import ray
+
+            ray.shutdown()
     print(
         f"scored {len(scores)} texts with {scorer!r}: min {scores.min():.2f}, "
         f"median {np.median(scores):.2f}, max {scores.max():.2f} -> {out}"
